@@ -1,0 +1,163 @@
+//! Command-line parsing and the shared plumbing of the commands: loading a
+//! source, choosing how diagnostics look, exit codes. No language logic here.
+
+mod check;
+mod run;
+
+use std::io::{IsTerminal, Read as _};
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use wb::diag::{self, Diagnostic, Style};
+use wb::syntax::{self, Parsed};
+
+/// Exit code: the program has an error (syntax, check or run time).
+pub const EXIT_PROGRAM: i32 = 1;
+/// Exit code: the command was used wrongly.
+pub const EXIT_USAGE: i32 = 2;
+
+/// wb: a language for memory-bounded computation. A program declares a board
+/// of N slots and computes with explicit `write`, `read` and `forget`.
+#[derive(Parser, Debug)]
+#[command(name = "wb", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check a program, then run it and print its reads.
+    Run(run::RunArgs),
+    /// Check a program's slot budget: every error and warning, and a summary.
+    Check(check::CheckArgs),
+}
+
+/// Runs the command line; returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Check(args) => check::check(args),
+    }
+}
+
+/// A loaded source text.
+pub struct Source {
+    /// The name diagnostics show (`-` is `<stdin>`).
+    pub name: String,
+    /// The text (invalid UTF-8 replaced, after it was reported).
+    pub text: String,
+}
+
+/// Why a source could not be loaded.
+pub enum LoadError {
+    /// The file could not be read (already reported): exit 2.
+    Unreadable,
+    /// The file is not UTF-8: the source (lossy) and the diagnostic; exit 1.
+    NotUtf8(Box<(Source, Diagnostic)>),
+}
+
+impl LoadError {
+    /// The exit code, after `report` was given the chance to show the
+    /// diagnostic of a file that is not UTF-8.
+    pub fn handle(self, report: impl FnOnce(&Source, &[Diagnostic])) -> i32 {
+        match self {
+            LoadError::Unreadable => EXIT_USAGE,
+            LoadError::NotUtf8(b) => {
+                report(&b.0, std::slice::from_ref(&b.1));
+                EXIT_PROGRAM
+            }
+        }
+    }
+}
+
+/// Reads `path` (`-` for standard input). A file that cannot be read is a
+/// usage error (exit 2); a file that is not UTF-8 is a program error (exit 1)
+/// reported at the first bad byte.
+pub fn load(path: &PathBuf) -> Result<Source, LoadError> {
+    let (name, bytes) = if path.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        if let Err(e) = std::io::stdin().read_to_end(&mut buf) {
+            usage_error(&format!("cannot read standard input: {e}"));
+            return Err(LoadError::Unreadable);
+        }
+        ("<stdin>".to_owned(), buf)
+    } else {
+        match std::fs::read(path) {
+            Ok(b) => (path.display().to_string(), b),
+            Err(e) => {
+                let why = match e.kind() {
+                    std::io::ErrorKind::NotFound => "no such file".to_owned(),
+                    std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+                    _ if path.is_dir() => "it is a directory".to_owned(),
+                    _ => e.to_string(),
+                };
+                usage_error(&format!("cannot read `{}`: {why}", path.display()));
+                return Err(LoadError::Unreadable);
+            }
+        }
+    };
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(Source { name, text }),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let d = Diagnostic::error(
+                wb::diag::Code::Syntax,
+                format!(
+                    "the source is not valid UTF-8 (byte 0x{:02x})",
+                    e.as_bytes()[at]
+                ),
+                syntax::Span::new(at, at + 1),
+                "not UTF-8",
+            )
+            .with_help("save the file as UTF-8");
+            Err(LoadError::NotUtf8(Box::new((Source { name, text }, d))))
+        }
+    }
+}
+
+/// Prints a usage error the way clap does: `error: …` on standard error.
+pub fn usage_error(message: &str) {
+    eprintln!("error: {message}");
+}
+
+/// How diagnostics look on standard error: colour only on a terminal, and
+/// never when `NO_COLOR` is set.
+pub fn stderr_style() -> Style {
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let width = if color {
+        terminal_width().unwrap_or(100)
+    } else {
+        100
+    };
+    Style { color, width }
+}
+
+fn terminal_width() -> Option<usize> {
+    std::env::var("COLUMNS").ok()?.parse().ok()
+}
+
+/// Renders diagnostics to standard error.
+pub fn report(diags: &[Diagnostic], source: &Source) {
+    let style = stderr_style();
+    let mut out = String::new();
+    for d in diags {
+        out.push_str(&diag::render(d, &source.name, &source.text, style));
+    }
+    eprint!("{out}");
+}
+
+/// Parses a loaded source.
+pub fn parse(source: &Source) -> Parsed {
+    syntax::parse(&source.text)
+}

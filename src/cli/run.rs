@@ -1,0 +1,264 @@
+//! `wb run`: check, then run, printing each read.
+
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+
+use clap::Args;
+use serde_json::{json, Value};
+
+use wb::check::{self, Analysis};
+use wb::diag::Diagnostic;
+use wb::interp::{self, Limits, Machine, Observer, Overrides, Read};
+use wb::number;
+use wb::syntax::LineIndex;
+use wb::trace::Trace;
+
+use super::{load, parse, report, usage_error, Source, EXIT_PROGRAM, EXIT_USAGE};
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The program (`-` for standard input).
+    file: PathBuf,
+    /// Give or override an input: `--set b=4` (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    sets: Vec<String>,
+    /// Give or override a stream: `--stream x=1,2,3` or `--stream x=@file`.
+    #[arg(long = "stream", value_name = "NAME=VALUES")]
+    streams: Vec<String>,
+    /// Run with this many slots instead of the program's `board N`.
+    #[arg(long, value_name = "N")]
+    capacity: Option<usize>,
+    /// Print one JSON object: reads, capacity, peak (or diagnostics).
+    #[arg(long)]
+    json: bool,
+    /// Show the board after every statement.
+    #[arg(long, conflicts_with = "json")]
+    trace: bool,
+    /// Stop with `wb::step_limit` after N statements.
+    #[arg(long, value_name = "N")]
+    max_steps: Option<u64>,
+}
+
+pub fn run(args: RunArgs) -> i32 {
+    let source = match load(&args.file) {
+        Ok(s) => s,
+        Err(e) => return e.handle(|source, diags| fail(&args, source, diags, None, &[])),
+    };
+    let overrides = match overrides(&args) {
+        Ok(o) => o,
+        Err(msg) => {
+            usage_error(&msg);
+            return EXIT_USAGE;
+        }
+    };
+    let parsed = parse(&source);
+    if !parsed.diagnostics.is_empty() {
+        fail(&args, &source, &parsed.diagnostics, None, &[]);
+        return EXIT_PROGRAM;
+    }
+    let program = parsed.program;
+    let analysis = check::check(&program, args.capacity);
+    if analysis.has_errors() {
+        fail(&args, &source, &analysis.diagnostics, Some(&analysis), &[]);
+        return EXIT_PROGRAM;
+    }
+    if !args.json && !analysis.diagnostics.is_empty() {
+        report(&analysis.diagnostics, &source);
+    }
+    let unknown = overrides.unknown(&analysis.symbols, &program.names);
+    if !unknown.is_empty() {
+        for u in unknown {
+            usage_error(&u);
+        }
+        return EXIT_USAGE;
+    }
+    let bindings = match interp::bind(&analysis.symbols, &program.names, &overrides) {
+        Ok(b) => b,
+        Err(d) => {
+            fail(&args, &source, &[d], Some(&analysis), &[]);
+            return EXIT_PROGRAM;
+        }
+    };
+    let capacity = analysis.capacity.unwrap_or(0);
+    let mut machine = Machine::new(
+        &program,
+        &source.text,
+        &analysis.symbols,
+        capacity,
+        bindings,
+    );
+    let stop = AtomicBool::new(false);
+    let limits = Limits {
+        max_steps: args.max_steps,
+        interrupt: Some(&stop),
+    };
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    if args.trace {
+        let mut trace = Trace::new(&mut out, &program, &source.text, capacity, analysis.peak);
+        let result = machine.run(&program.items, &mut trace, limits);
+        trace.flush();
+        let closed = trace.error.is_some();
+        drop(trace);
+        let _ = out.flush();
+        return match result {
+            Ok(()) => 0,
+            Err(_) if closed => 0,
+            Err(d) => {
+                report(&[d], &source);
+                EXIT_PROGRAM
+            }
+        };
+    }
+    let mut printer = Printer {
+        out: &mut out,
+        json: args.json,
+        reads: Vec::new(),
+        stop: &stop,
+        closed: false,
+    };
+    let result = machine.run(&program.items, &mut printer, limits);
+    let (reads, closed) = (std::mem::take(&mut printer.reads), printer.closed);
+    if closed {
+        return 0;
+    }
+    let lines = &program.lines;
+    match result {
+        Ok(()) => {
+            if args.json {
+                let obj = json!({
+                    "reads": reads.iter().map(read_json).collect::<Vec<_>>(),
+                    "capacity": capacity,
+                    "peak": machine.peak(),
+                });
+                let _ = writeln!(out, "{obj}");
+            }
+            let _ = out.flush();
+            0
+        }
+        Err(d) => {
+            let _ = out.flush();
+            drop(out);
+            let _ = lines;
+            fail(&args, &source, &[d], Some(&analysis), &reads);
+            EXIT_PROGRAM
+        }
+    }
+}
+
+/// Prints reads as they come (`TEXT = VALUE`), or keeps them for `--json`.
+struct Printer<'a, W: Write> {
+    out: &'a mut W,
+    json: bool,
+    reads: Vec<Read>,
+    stop: &'a AtomicBool,
+    closed: bool,
+}
+
+impl<W: Write> Observer for Printer<'_, W> {
+    fn read(&mut self, read: Read) {
+        if self.json {
+            self.reads.push(read);
+            return;
+        }
+        if writeln!(self.out, "{} = {}", read.text, number::format(read.value)).is_err() {
+            // A closed pipe (`wb run … | head -1`): stop quietly.
+            self.closed = true;
+            self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+fn read_json(r: &Read) -> Value {
+    let mut o = json!({ "text": r.text, "line": r.line, "value": number::to_json(r.value) });
+    if let Some(i) = r.index {
+        o["index"] = json!(i);
+    }
+    o
+}
+
+/// Reports a failure: rendered on standard error, or as one JSON object on
+/// standard output with `--json`.
+fn fail(
+    args: &RunArgs,
+    source: &Source,
+    diags: &[Diagnostic],
+    analysis: Option<&Analysis>,
+    reads: &[Read],
+) {
+    if !args.json {
+        report(diags, source);
+        return;
+    }
+    let lines = LineIndex::new(&source.text);
+    let mut obj = json!({
+        "diagnostics": diags.iter().map(|d| d.to_json(&source.text, &lines)).collect::<Vec<_>>(),
+    });
+    if !reads.is_empty() {
+        obj["reads"] = json!(reads.iter().map(read_json).collect::<Vec<_>>());
+    }
+    if let Some(a) = analysis {
+        obj["capacity"] = json!(a.capacity);
+        obj["peak"] = json!(a.peak);
+        obj["peak_line"] = json!(a.peak_span.map(|s| lines.line(s.start as usize)));
+    }
+    if let Some(i) = diags.iter().find_map(|d| d.index) {
+        obj["index"] = json!(i);
+    }
+    println!("{obj}");
+}
+
+/// `--set` and `--stream` values, parsed; an error is a usage error.
+fn overrides(args: &RunArgs) -> Result<Overrides, String> {
+    let mut o = Overrides::default();
+    for s in &args.sets {
+        let (name, value) = s
+            .split_once('=')
+            .ok_or_else(|| format!("--set {s}: expected NAME=VALUE, as in `--set b=4`"))?;
+        let v = parse_number(value.trim()).map_err(|why| format!("--set {s}: {why}"))?;
+        o.scalars.push((name.trim().to_owned(), v));
+    }
+    for s in &args.streams {
+        let (name, spec) = s.split_once('=').ok_or_else(|| {
+            format!("--stream {s}: expected NAME=VALUES, as in `--stream x=1,2,3`")
+        })?;
+        let values = match spec.strip_prefix('@') {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("--stream {name}=@{path}: cannot read the file: {e}"))?;
+                parse_list(&text).map_err(|why| format!("--stream {name}=@{path}: {why}"))?
+            }
+            None => parse_list(spec).map_err(|why| format!("--stream {s}: {why}"))?,
+        };
+        o.streams.push((name.trim().to_owned(), values));
+    }
+    Ok(o)
+}
+
+/// Numbers separated by commas, spaces or newlines.
+fn parse_list(text: &str) -> Result<Vec<f64>, String> {
+    let mut values = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        for tok in line
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|t| !t.is_empty())
+        {
+            values.push(parse_number(tok).map_err(|why| format!("line {}: {why}", i + 1))?);
+        }
+    }
+    Ok(values)
+}
+
+fn parse_number(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v)
+            if v.is_finite()
+                && !s.contains(|c: char| c.is_ascii_alphabetic() && c != 'e' && c != 'E') =>
+        {
+            Ok(v)
+        }
+        Ok(_) => Err(format!("`{s}` is not a finite number")),
+        Err(_) => Err(format!("`{s}` is not a number")),
+    }
+}

@@ -1,0 +1,441 @@
+//! Diagnostics as plain data, and their rendering.
+//!
+//! Every stage returns [`Diagnostic`]s that carry spans, never source text;
+//! the source is attached only here, when a diagnostic is rendered for a
+//! person (through miette) or for a program (JSON).
+
+use std::fmt;
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceSpan};
+use serde_json::{json, Value};
+
+use crate::syntax::span::{clamp, LineIndex, Span};
+
+/// Every diagnostic code of `wb` (LANGUAGE.md §2 lists their meaning).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Code {
+    /// The grammar rejects the text.
+    Syntax,
+    /// No `board` declaration and no `--capacity`.
+    NoBoard,
+    /// `board 0`, a fraction, or over the limit.
+    BadCapacity,
+    /// A name declared twice.
+    Redeclared,
+    /// A name never declared or written.
+    UnknownName,
+    /// `each` over a name that is not a stream.
+    NotAStream,
+    /// A write needs a slot and none is free.
+    BoardFull,
+    /// A forgotten name is read.
+    Forgotten,
+    /// `forget` of a name that is not on the board.
+    NotOnBoard,
+    /// `write` to an input or a stream.
+    WriteInput,
+    /// A gated write to a name not on the board.
+    GatedNewSlot,
+    /// A loop body leaves the board different from how it found it.
+    LoopNotNeutral,
+    /// A stream element read outside its `each`.
+    StreamOutsideEach,
+    /// `each` inside `each`.
+    NestedEach,
+    /// An input or stream with no value.
+    MissingInput,
+    /// Zipped streams of different lengths.
+    StreamLength,
+    /// Division or `%` by zero.
+    DivZero,
+    /// An infinite or NaN result.
+    NotFinite,
+    /// A soft gate outside [0, 1].
+    GateRange,
+    /// Parentheses or loops nested past the limit.
+    NestingTooDeep,
+    /// `--max-steps` reached.
+    StepLimit,
+    /// The run was interrupted (Ctrl-C).
+    Interrupted,
+    /// Warning: a value overwritten, forgotten or left at the end unread.
+    DeadWrite,
+    /// Warning: an input never read.
+    UnusedInput,
+}
+
+impl Code {
+    /// The code as users see it: `wb::board_full`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Syntax => "wb::syntax",
+            Code::NoBoard => "wb::no_board",
+            Code::BadCapacity => "wb::bad_capacity",
+            Code::Redeclared => "wb::redeclared",
+            Code::UnknownName => "wb::unknown_name",
+            Code::NotAStream => "wb::not_a_stream",
+            Code::BoardFull => "wb::board_full",
+            Code::Forgotten => "wb::forgotten",
+            Code::NotOnBoard => "wb::not_on_board",
+            Code::WriteInput => "wb::write_input",
+            Code::GatedNewSlot => "wb::gated_new_slot",
+            Code::LoopNotNeutral => "wb::loop_not_neutral",
+            Code::StreamOutsideEach => "wb::stream_outside_each",
+            Code::NestedEach => "wb::nested_each",
+            Code::MissingInput => "wb::missing_input",
+            Code::StreamLength => "wb::stream_length",
+            Code::DivZero => "wb::div_zero",
+            Code::NotFinite => "wb::not_finite",
+            Code::GateRange => "wb::gate_range",
+            Code::NestingTooDeep => "wb::nesting_too_deep",
+            Code::StepLimit => "wb::step_limit",
+            Code::Interrupted => "wb::interrupted",
+            Code::DeadWrite => "wb::dead_write",
+            Code::UnusedInput => "wb::unused_input",
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How serious a diagnostic is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// Never fatal (unless `--deny warnings`).
+    Warning,
+    /// The program is refused, or the run stops.
+    Error,
+}
+
+/// A labelled span.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Label {
+    /// Where.
+    pub span: Span,
+    /// What to say there.
+    pub text: String,
+    /// The primary label is the one `line`/`column` point at.
+    pub primary: bool,
+}
+
+/// A diagnostic: code, message, labels, help. Plain data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnostic {
+    /// The code.
+    pub code: Code,
+    /// Error or warning.
+    pub severity: Severity,
+    /// One sentence that names the thing.
+    pub message: String,
+    /// Labels, the primary first.
+    pub labels: Vec<Label>,
+    /// How to fix it, where that is known.
+    pub help: Option<String>,
+    /// Further context shown after the help (for example the board at a
+    /// run-time error).
+    pub note: Option<String>,
+    /// The loop element where a run-time error happened.
+    pub index: Option<u64>,
+}
+
+impl Diagnostic {
+    /// An error with a primary label.
+    pub fn error(
+        code: Code,
+        message: impl Into<String>,
+        span: Span,
+        label: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            labels: vec![Label {
+                span,
+                text: label.into(),
+                primary: true,
+            }],
+            help: None,
+            note: None,
+            index: None,
+        }
+    }
+
+    /// A warning with a primary label.
+    pub fn warning(
+        code: Code,
+        message: impl Into<String>,
+        span: Span,
+        label: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message, span, label)
+        }
+    }
+
+    /// An error about the whole program, with no place in it.
+    pub fn global(code: Code, message: impl Into<String>) -> Self {
+        Diagnostic {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            labels: Vec::new(),
+            help: None,
+            note: None,
+            index: None,
+        }
+    }
+
+    /// Adds a secondary label.
+    pub fn with_label(mut self, span: Span, text: impl Into<String>) -> Self {
+        self.labels.push(Label {
+            span,
+            text: text.into(),
+            primary: false,
+        });
+        self
+    }
+
+    /// Sets the help.
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Sets the note.
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.note = Some(note.into());
+        self
+    }
+
+    /// Whether this is an error (not a warning).
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// The span of the primary label, if any.
+    pub fn primary_span(&self) -> Option<Span> {
+        self.labels
+            .iter()
+            .find(|l| l.primary)
+            .or(self.labels.first())
+            .map(|l| l.span)
+    }
+
+    /// Where the diagnostic points, for sorting: primary span start.
+    pub fn position(&self) -> u32 {
+        self.primary_span().map_or(0, |s| s.start)
+    }
+
+    /// The diagnostic as a JSON object (LANGUAGE.md §3).
+    pub fn to_json(&self, src: &str, lines: &LineIndex) -> Value {
+        let mut obj = json!({
+            "code": self.code.as_str(),
+            "severity": match self.severity { Severity::Error => "error", Severity::Warning => "warning" },
+            "message": self.message,
+        });
+        if let Some(span) = self.primary_span() {
+            let (line, column) = lines.line_col(src, span.start as usize);
+            obj["line"] = json!(line);
+            obj["column"] = json!(column);
+        }
+        if let Some(help) = &self.help {
+            obj["help"] = json!(help);
+        }
+        if let Some(note) = &self.note {
+            obj["note"] = json!(note);
+        }
+        if let Some(index) = self.index {
+            obj["index"] = json!(index);
+        }
+        obj
+    }
+}
+
+/// How to render diagnostics for a person.
+#[derive(Clone, Copy, Debug)]
+pub struct Style {
+    /// ANSI colour.
+    pub color: bool,
+    /// Wrap width.
+    pub width: usize,
+}
+
+impl Style {
+    /// No colour, fixed width: for files, pipes and tests.
+    pub fn plain() -> Style {
+        Style {
+            color: false,
+            width: 100,
+        }
+    }
+}
+
+/// Renders one diagnostic against its source, the way `wb` prints it:
+/// a rustc-style header (`error[wb::board_full]: …`), then miette's snippet
+/// with labels, then the help.
+pub fn render(diag: &Diagnostic, name: &str, src: &str, style: Style) -> String {
+    let plain = render_miette(
+        diag,
+        name,
+        src,
+        GraphicalTheme::unicode_nocolor(),
+        style.width,
+    );
+    let body = if style.color {
+        render_miette(diag, name, src, GraphicalTheme::unicode(), style.width)
+    } else {
+        plain.clone()
+    };
+    // miette opens with the code, a blank line and the message after `×`
+    // (wrapped with `│`); everything after that is the snippet and help.
+    let header_lines = plain
+        .lines()
+        .enumerate()
+        .skip(1)
+        .find(|(_, l)| !(l.is_empty() || l.starts_with("  × ") || l.starts_with("  │ ")))
+        .map_or(plain.lines().count(), |(i, _)| i);
+    let word = severity_word(diag);
+    let header = if style.color {
+        let colour = if diag.is_error() {
+            "\x1b[1;31m"
+        } else {
+            "\x1b[1;33m"
+        };
+        format!(
+            "{colour}{word}[{}]\x1b[0m\x1b[1m: {}\x1b[0m\n",
+            diag.code, diag.message
+        )
+    } else {
+        format!("{word}[{}]: {}\n", diag.code, diag.message)
+    };
+    let mut out = header;
+    for line in body.lines().skip(header_lines) {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+fn render_miette(
+    diag: &Diagnostic,
+    name: &str,
+    src: &str,
+    theme: GraphicalTheme,
+    width: usize,
+) -> String {
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(width)
+        .with_links(false);
+    let report = Rendered {
+        diag,
+        source: miette::NamedSource::new(name, src.to_owned()),
+        src_len: src.len(),
+        src,
+    };
+    let mut out = String::new();
+    if handler.render_report(&mut out, &report).is_err() {
+        out = format!("{}[{}]: {}\n", severity_word(diag), diag.code, diag.message);
+    }
+    out
+}
+
+fn severity_word(diag: &Diagnostic) -> &'static str {
+    match diag.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
+}
+
+struct Rendered<'a> {
+    diag: &'a Diagnostic,
+    source: miette::NamedSource<String>,
+    src: &'a str,
+    src_len: usize,
+}
+
+impl fmt::Debug for Rendered<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.diag.message)
+    }
+}
+
+impl fmt::Display for Rendered<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.diag.message)
+    }
+}
+
+impl std::error::Error for Rendered<'_> {}
+
+impl miette::Diagnostic for Rendered<'_> {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.diag.code.as_str()))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.diag.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        match (&self.diag.help, &self.diag.note) {
+            (None, None) => None,
+            (Some(h), None) => Some(Box::new(h.clone())),
+            (None, Some(n)) => Some(Box::new(n.clone())),
+            (Some(h), Some(n)) => Some(Box::new(format!("{h}\n{n}"))),
+        }
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        if self.diag.labels.is_empty() {
+            None
+        } else {
+            Some(&self.source)
+        }
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.diag.labels.is_empty() {
+            return None;
+        }
+        let src = self.src;
+        let len = self.src_len;
+        Some(Box::new(self.diag.labels.iter().map(move |l| {
+            let (s, e) = clamp(src, l.span.start as usize, l.span.end as usize);
+            // miette cannot show a span that starts at the very end of the text.
+            let s = if s >= len && len > 0 {
+                prev_char(src, len)
+            } else {
+                s
+            };
+            let e = e.max(s);
+            let text = (!l.text.is_empty()).then(|| l.text.clone());
+            if l.primary {
+                LabeledSpan::new_primary_with_span(text, SourceSpan::new(s.into(), e - s))
+            } else {
+                LabeledSpan::new_with_span(text, SourceSpan::new(s.into(), e - s))
+            }
+        })))
+    }
+}
+
+fn prev_char(src: &str, at: usize) -> usize {
+    let mut i = at.saturating_sub(1);
+    while !src.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Sorts diagnostics by position, errors before warnings at the same place.
+pub fn sort(diags: &mut [Diagnostic]) {
+    diags.sort_by_key(|d| (d.position(), std::cmp::Reverse(d.severity)));
+}

@@ -1,0 +1,21 @@
+//! `wb`: a small language for memory-bounded computation.
+//!
+//! A program declares a board of N slots and computes with explicit `write`,
+//! `read` and `forget` statements. The stages, each in its own module:
+//!
+//! - [`syntax`]: source text to an AST with byte spans (pest grammar).
+//! - [`check`]: names, board rules and liveness, statically, every error at once.
+//! - [`interp`]: runs a checked program with the capacity enforced.
+//! - [`diag`]: diagnostics as data, rendered with miette or as JSON.
+//!
+//! See `ARCHITECTURE.md` for the map and `LANGUAGE.md`-level docs in `docs/`.
+
+pub mod arith;
+pub mod board;
+pub mod check;
+pub mod diag;
+pub mod interp;
+pub mod number;
+pub mod suggest;
+pub mod syntax;
+pub mod trace;

@@ -1,0 +1,169 @@
+//! Syntax: source text to [`Program`].
+//!
+//! `grammar/wb.pest` is the single source of the syntax; this module drives it
+//! one top-level item at a time, turns pest's pairs into the AST, and turns
+//! pest's errors into diagnostics in words. Before pest sees the text, a
+//! linear scan bounds the nesting depth ([`MAX_PAREN_DEPTH`],
+//! [`MAX_BLOCK_DEPTH`]), since pest recurses once per nested group.
+
+pub mod ast;
+mod build;
+mod expr;
+mod scan;
+pub mod span;
+mod words;
+
+pub use ast::*;
+pub use scan::{is_incomplete, MAX_BLOCK_DEPTH, MAX_PAREN_DEPTH};
+pub use span::{LineIndex, Span};
+
+use crate::diag::Diagnostic;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/wb.pest"]
+pub(crate) struct WbParser;
+
+/// The result of parsing: the items that parsed, and every syntax error.
+#[derive(Clone, Debug, Default)]
+pub struct Parsed {
+    /// The program (the items that parsed, its names).
+    pub program: Program,
+    /// Syntax diagnostics; the program is usable only when there are none.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Parses a whole source text.
+pub fn parse(src: &str) -> Parsed {
+    let mut names = Names::default();
+    let (items, diagnostics) = parse_items(src, 0, &mut names);
+    Parsed {
+        program: Program {
+            items,
+            names,
+            lines: LineIndex::new(src),
+        },
+        diagnostics,
+    }
+}
+
+/// Parses `src` as a sequence of items whose spans start at `offset`,
+/// interning names into `names` (the REPL parses each entry this way).
+///
+/// Parsing stops at the first error pest reports (later text could not be
+/// trusted); errors found while building the tree (a malformed number, a
+/// wrong number of arguments) are collected and parsing goes on.
+pub fn parse_items(src: &str, offset: usize, names: &mut Names) -> (Vec<Item>, Vec<Diagnostic>) {
+    let mut items = Vec::new();
+    let mut diags = Vec::new();
+    if src.len() > u32::MAX as usize / 2 {
+        diags.push(Diagnostic::global(
+            crate::diag::Code::Syntax,
+            "the source is larger than 2 GiB; `wb` reads programs up to 2 GiB",
+        ));
+        return (items, diags);
+    }
+    if let Some(d) = scan::check_depth(src) {
+        diags.push(d.shifted(offset));
+        return (items, diags);
+    }
+    let mut builder = build::Builder::new(src, names);
+    let mut pos = 0;
+    loop {
+        match builder.next_item(pos) {
+            Ok(None) => break,
+            Ok(Some((item, next))) => {
+                match item {
+                    Ok(item) => items.push(item),
+                    Err(errs) => diags.extend(errs),
+                }
+                pos = next;
+            }
+            Err(d) => {
+                diags.push(d);
+                break;
+            }
+        }
+    }
+    if offset != 0 {
+        for item in &mut items {
+            shift_item(item, offset);
+        }
+        for d in &mut diags {
+            *d = d.clone().shifted(offset);
+        }
+    }
+    (items, diags)
+}
+
+fn shift_item(item: &mut Item, offset: usize) {
+    match item {
+        Item::Board(b) => {
+            b.span = b.span.shift(offset);
+            b.value_span = b.value_span.shift(offset);
+        }
+        Item::Input(decls, span) => {
+            *span = span.shift(offset);
+            for d in decls {
+                d.name.span = d.name.span.shift(offset);
+            }
+        }
+        Item::Stream(decls, span) => {
+            *span = span.shift(offset);
+            for d in decls {
+                d.name.span = d.name.span.shift(offset);
+            }
+        }
+        Item::Stmt(s) => shift_stmt(s, offset),
+    }
+}
+
+fn shift_stmt(stmt: &mut Stmt, offset: usize) {
+    stmt.span = stmt.span.shift(offset);
+    let shift_expr = |e: &mut Expr| {
+        e.span = e.span.shift(offset);
+        for op in &mut e.ops {
+            op.span = op.span.shift(offset);
+        }
+    };
+    match &mut stmt.kind {
+        StmtKind::Write {
+            target,
+            value,
+            gate,
+        } => {
+            target.span = target.span.shift(offset);
+            shift_expr(value);
+            if let Some(g) = gate {
+                match g {
+                    Gate::When(e) | Gate::Soft(e) => shift_expr(e),
+                }
+            }
+        }
+        StmtKind::Forget(names) => {
+            for n in names {
+                n.span = n.span.shift(offset);
+            }
+        }
+        StmtKind::Read(exprs) => exprs.iter_mut().for_each(shift_expr),
+        StmtKind::Each { streams, body } => {
+            for n in streams {
+                n.span = n.span.shift(offset);
+            }
+            body.iter_mut().for_each(|s| shift_stmt(s, offset));
+        }
+        StmtKind::Repeat { body, .. } => body.iter_mut().for_each(|s| shift_stmt(s, offset)),
+    }
+}
+
+impl Diagnostic {
+    /// The diagnostic with every span moved right by `offset` bytes.
+    pub fn shifted(mut self, offset: usize) -> Diagnostic {
+        for l in &mut self.labels {
+            l.span = l.span.shift(offset);
+        }
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,78 @@
+//! A linear pre-scan that bounds nesting before pest (which recurses once per
+//! nested group) sees the text, and tells the REPL when a block is still open.
+
+use crate::diag::{Code, Diagnostic};
+
+use super::span::Span;
+
+/// How deep parentheses (and brackets) may nest.
+pub const MAX_PAREN_DEPTH: usize = 64;
+/// How deep `each`/`repeat` blocks may nest.
+pub const MAX_BLOCK_DEPTH: usize = 16;
+
+/// Walks the text once, skipping comments; reports the first bracket that
+/// opens past the limit.
+pub(crate) fn check_depth(src: &str) -> Option<Diagnostic> {
+    let bytes = src.as_bytes();
+    let mut parens = 0usize;
+    let mut blocks = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'(' | b'[' => {
+                parens += 1;
+                if parens > MAX_PAREN_DEPTH {
+                    return Some(too_deep(i, "parentheses", MAX_PAREN_DEPTH));
+                }
+            }
+            b')' | b']' => parens = parens.saturating_sub(1),
+            b'{' => {
+                blocks += 1;
+                if blocks > MAX_BLOCK_DEPTH {
+                    return Some(too_deep(i, "loops", MAX_BLOCK_DEPTH));
+                }
+            }
+            b'}' => blocks = blocks.saturating_sub(1),
+            b'\n' | b';' => parens = 0,
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+fn too_deep(at: usize, what: &str, limit: usize) -> Diagnostic {
+    Diagnostic::error(
+        Code::NestingTooDeep,
+        format!("{what} are nested more than {limit} deep"),
+        Span::new(at, at + 1),
+        format!("level {} opens here", limit + 1),
+    )
+    .with_help(format!(
+        "`wb` allows {what} up to {limit} levels deep: give an inner part its own name with `write`"
+    ))
+}
+
+/// Whether `src` ends inside an open `{ … }` block, so that an interactive
+/// reader should ask for another line rather than report an error.
+pub fn is_incomplete(src: &str) -> bool {
+    let mut depth = 0i64;
+    let mut in_comment = false;
+    for b in src.bytes() {
+        match (in_comment, b) {
+            (true, b'\n') => in_comment = false,
+            (true, _) => {}
+            (false, b'#') => in_comment = true,
+            (false, b'{') => depth += 1,
+            (false, b'}') => depth -= 1,
+            _ => {}
+        }
+    }
+    depth > 0
+}

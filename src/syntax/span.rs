@@ -1,0 +1,128 @@
+//! Byte spans and line numbers.
+
+/// A byte range in the source text. Stored as `u32` pairs to keep the syntax
+/// tree small; sources over 4 GiB are refused before parsing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Span {
+    /// First byte.
+    pub start: u32,
+    /// One past the last byte.
+    pub end: u32,
+}
+
+impl Span {
+    /// A span from byte offsets.
+    pub fn new(start: usize, end: usize) -> Span {
+        Span {
+            start: start as u32,
+            end: end.max(start) as u32,
+        }
+    }
+
+    /// The smallest span covering both.
+    pub fn to(self, other: Span) -> Span {
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
+    }
+
+    /// The span shifted right by `offset` bytes.
+    pub fn shift(self, offset: usize) -> Span {
+        Span::new(self.start as usize + offset, self.end as usize + offset)
+    }
+
+    /// The span as a range of byte offsets.
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+
+    /// The text it covers, clamped to `src` and to character boundaries.
+    pub fn text(self, src: &str) -> &str {
+        let (s, e) = clamp(src, self.start as usize, self.end as usize);
+        &src[s..e]
+    }
+}
+
+/// Clamps `start..end` to `src`, on character boundaries.
+pub fn clamp(src: &str, start: usize, end: usize) -> (usize, usize) {
+    let mut s = start.min(src.len());
+    while !src.is_char_boundary(s) {
+        s -= 1;
+    }
+    let mut e = end.clamp(s, src.len());
+    while !src.is_char_boundary(e) {
+        e += 1;
+    }
+    (s, e)
+}
+
+/// Maps byte offsets to 1-based line and column numbers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl Default for LineIndex {
+    fn default() -> Self {
+        LineIndex { starts: vec![0] }
+    }
+}
+
+impl LineIndex {
+    /// Indexes the line starts of `src`.
+    pub fn new(src: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(memchr_newlines(src));
+        LineIndex { starts }
+    }
+
+    /// The 1-based line of a byte offset.
+    pub fn line(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset)
+    }
+
+    /// The 1-based line and column (in characters) of a byte offset in `src`.
+    pub fn line_col(&self, src: &str, offset: usize) -> (usize, usize) {
+        let line = self.line(offset);
+        let start = self.starts[line - 1];
+        let (s, e) = clamp(src, start, offset);
+        (line, src[s..e].chars().count() + 1)
+    }
+
+    /// The byte offset where a 1-based line starts.
+    pub fn line_start(&self, line: usize) -> usize {
+        self.starts[(line.max(1) - 1).min(self.starts.len() - 1)]
+    }
+}
+
+fn memchr_newlines(src: &str) -> impl Iterator<Item = usize> + '_ {
+    src.bytes()
+        .enumerate()
+        .filter(|&(_, b)| b == b'\n')
+        .map(|(i, _)| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_and_columns() {
+        let src = "ab\ncé d\n";
+        let idx = LineIndex::new(src);
+        assert_eq!(idx.line(0), 1);
+        assert_eq!(idx.line(2), 1);
+        assert_eq!(idx.line(3), 2);
+        assert_eq!(idx.line_col(src, 6), (2, 3));
+        assert_eq!(idx.line(src.len()), 3);
+    }
+
+    #[test]
+    fn clamping_respects_char_boundaries() {
+        let src = "é";
+        assert_eq!(clamp(src, 1, 1), (0, 0));
+        assert_eq!(clamp(src, 0, 1), (0, 2));
+        assert_eq!(clamp(src, 9, 12), (2, 2));
+    }
+}

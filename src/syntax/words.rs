@@ -1,0 +1,168 @@
+//! pest's errors, said in words: "expected `=` after the name `x`, found `+`".
+
+use pest::error::{ErrorVariant, InputLocation};
+
+use crate::diag::{Code, Diagnostic};
+
+use super::ast::KEYWORDS;
+use super::span::Span;
+use super::Rule;
+
+/// Converts a pest error from parsing `src[base..]` into a diagnostic.
+pub(crate) fn syntax_error(src: &str, base: usize, e: pest::error::Error<Rule>) -> Diagnostic {
+    let at = base
+        + match e.location {
+            InputLocation::Pos(p) => p,
+            InputLocation::Span((s, _)) => s,
+        };
+    let positives = match &e.variant {
+        ErrorVariant::ParsingError { positives, .. } => positives.clone(),
+        ErrorVariant::CustomError { .. } => Vec::new(),
+    };
+    let expected = expected_words(&positives);
+    let (found, found_len) = found(src, at);
+    let after = previous_token(src, at);
+    let mut message = format!("expected {expected}");
+    if let Some(prev) = &after {
+        message.push_str(&format!(" after {prev}"));
+    }
+    message.push_str(&format!(", found {found}"));
+    let span = Span::new(at, at + found_len);
+    let mut d = Diagnostic::error(Code::Syntax, message, span, format!("expected {expected}"));
+    if let Some(help) = help_for(src, at, &positives) {
+        d = d.with_help(help);
+    }
+    d
+}
+
+fn expected_words(positives: &[Rule]) -> String {
+    let mut words: Vec<&str> = Vec::new();
+    let mut push = |w: &'static str| {
+        if !words.contains(&w) {
+            words.push(w);
+        }
+    };
+    let has = |r: Rule| positives.contains(&r);
+    let expression = has(Rule::expr)
+        || has(Rule::neg)
+        || has(Rule::group)
+        || has(Rule::call)
+        || (has(Rule::name) && has(Rule::number));
+    let statement = positives.iter().any(|r| {
+        matches!(
+            r,
+            Rule::kw_write | Rule::kw_forget | Rule::kw_read | Rule::kw_each | Rule::kw_repeat
+        )
+    });
+    if statement {
+        push("a statement");
+    }
+    if expression {
+        push("an expression");
+    }
+    for r in positives {
+        let w = match r {
+            Rule::name if !expression => "a name",
+            Rule::number | Rule::literal | Rule::sign if !expression => "a number",
+            Rule::eq => "`=`",
+            Rule::comma => "`,`",
+            Rule::lparen => "`(`",
+            Rule::rparen => "`)`",
+            Rule::lbrace => "`{`",
+            Rule::rbrace => "`}`",
+            Rule::lbracket => "`[`",
+            Rule::rbracket => "`]`",
+            Rule::kw_when => "`when`",
+            Rule::kw_gate => "`gate`",
+            Rule::add
+            | Rule::sub
+            | Rule::mul
+            | Rule::div
+            | Rule::rem
+            | Rule::pow
+            | Rule::lt
+            | Rule::le
+            | Rule::gt
+            | Rule::ge
+            | Rule::eq_op
+            | Rule::ne => "an operator",
+            Rule::sep | Rule::at_eoi => "the end of the statement",
+            _ => continue,
+        };
+        push(w);
+    }
+    match words.len() {
+        0 => "something else".to_owned(),
+        1 => words[0].to_owned(),
+        n => format!("{} or {}", words[..n - 1].join(", "), words[n - 1]),
+    }
+}
+
+/// What stands at `at`, in words, and how many bytes to underline.
+fn found(src: &str, at: usize) -> (String, usize) {
+    let rest = &src[at.min(src.len())..];
+    let Some(c) = rest.chars().next() else {
+        return ("the end of the file".into(), 0);
+    };
+    if c == '\n' || rest.starts_with("\r\n") {
+        return ("the end of the line".into(), 0);
+    }
+    if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
+        let word: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
+            .take(40)
+            .collect();
+        let len = word.len();
+        if KEYWORDS.contains(&word.as_str()) {
+            return (format!("the keyword `{word}`"), len);
+        }
+        return (format!("`{word}`"), len);
+    }
+    if c.is_control() || c.is_whitespace() {
+        return (format!("the character U+{:04X}", c as u32), c.len_utf8());
+    }
+    (format!("`{c}`"), c.len_utf8())
+}
+
+/// The token just before `at` on the same line, in words.
+fn previous_token(src: &str, at: usize) -> Option<String> {
+    let line_start = src[..at.min(src.len())].rfind('\n').map_or(0, |i| i + 1);
+    let before = src[line_start..at.min(src.len())].trim_end();
+    let last = before.chars().last()?;
+    if last.is_ascii_alphanumeric() || last == '_' {
+        let start = before
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+            .map_or(0, |i| i + 1);
+        let word = &before[start..];
+        if KEYWORDS.contains(&word) {
+            return Some(format!("`{word}`"));
+        }
+        if word.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
+            return Some(format!("the number `{word}`"));
+        }
+        return Some(format!("the name `{word}`"));
+    }
+    Some(format!("`{last}`"))
+}
+
+fn help_for(src: &str, at: usize, positives: &[Rule]) -> Option<String> {
+    let rest = &src[at.min(src.len())..];
+    let word: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    if positives.contains(&Rule::name) && KEYWORDS.contains(&word.as_str()) {
+        return Some(format!(
+            "`{word}` is a keyword and cannot be a name; the keywords are {}",
+            KEYWORDS.join(", ")
+        ));
+    }
+    if positives.contains(&Rule::eq) && rest.starts_with("==") {
+        return Some("a `write` assigns with a single `=`".into());
+    }
+    if rest.starts_with('.') {
+        return Some("a number starts with a digit: write `0.5`, not `.5`".into());
+    }
+    None
+}
