@@ -75,7 +75,44 @@ enum Level {
     Repeat { iteration: u64, count: u64 },
 }
 
-/// A running program: the board, the values, the inputs.
+/// What a run leaves behind and can be resumed from: the board, the values,
+/// the inputs. The REPL keeps one between entries (and a copy to undo).
+#[derive(Clone, Debug, Default)]
+pub struct State {
+    board: Board,
+    /// Value of each board name, by name id.
+    values: Vec<f64>,
+    bindings: Bindings,
+    steps: u64,
+    peak: usize,
+}
+
+impl State {
+    /// A state with an empty board and these inputs.
+    pub fn new(bindings: Bindings) -> State {
+        State {
+            bindings,
+            ..State::default()
+        }
+    }
+
+    /// The inputs (the REPL adds to them as inputs are declared).
+    pub fn bindings_mut(&mut self) -> &mut Bindings {
+        &mut self.bindings
+    }
+
+    /// The board's slots.
+    pub fn board(&self) -> &Board {
+        &self.board
+    }
+
+    /// The value of a board name, if it is on the board.
+    pub fn value(&self, id: NameId) -> Option<f64> {
+        self.board.slot_of(id).map(|_| self.values[id.index()])
+    }
+}
+
+/// A running program: a [`State`] and the program text it runs.
 #[derive(Clone, Debug)]
 pub struct Machine<'p> {
     names: &'p Names,

@@ -121,7 +121,7 @@ mod tests {
     #[test]
     fn clamping_respects_char_boundaries() {
         let src = "é";
-        assert_eq!(clamp(src, 1, 1), (0, 0));
+        assert_eq!(clamp(src, 1, 1), (0, 2));
         assert_eq!(clamp(src, 0, 1), (0, 2));
         assert_eq!(clamp(src, 9, 12), (2, 2));
     }
