@@ -110,6 +110,16 @@ impl State {
     pub fn value(&self, id: NameId) -> Option<f64> {
         self.board.slot_of(id).map(|_| self.values[id.index()])
     }
+
+    /// The most slots in use at once so far.
+    pub fn peak(&self) -> usize {
+        self.peak
+    }
+
+    /// Statements executed so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
 }
 
 /// A running program: a [`State`] and the program text it runs.
