@@ -67,10 +67,11 @@ impl<'w> Trace<'w> {
                 widest(s, src, 0, &mut stmt_width);
             }
         }
+        let slots = if capacity == 1 { "slot" } else { "slots" };
         let header = if peak < capacity {
-            format!("board ({capacity} slots, at most {peak} used)")
+            format!("board ({capacity} {slots}, at most {peak} used)")
         } else {
-            format!("board ({capacity} slots)")
+            format!("board ({capacity} {slots})")
         };
         Trace {
             out,

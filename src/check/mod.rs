@@ -591,10 +591,11 @@ impl Checker {
         let here = stmt.span.start;
         let mut d = Diagnostic::error(
             Code::BoardFull,
-            format!(
-                "the board is full: `{text}` needs a slot, and all {cap} {} taken",
-                if cap == 1 { "is" } else { "are" }
-            ),
+            if cap == 1 {
+                format!("the board is full: `{text}` needs a slot, and the only slot is taken")
+            } else {
+                format!("the board is full: `{text}` needs a slot, and all {cap} are taken")
+            },
             target.span,
             format!("needs a {} slot", ordinal(cap + 1)),
         );

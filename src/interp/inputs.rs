@@ -83,7 +83,7 @@ pub fn bind(
         match given.or(input.default) {
             Some(v) => b.scalars.push(v),
             None => {
-                missing.push((input.span, name, format!("--set {name}=…")));
+                missing.push((input.span, name, format!("`--set {name}=…`")));
                 b.scalars.push(0.0);
             }
         }
@@ -99,7 +99,7 @@ pub fn bind(
         match given.or_else(|| stream.default.clone()) {
             Some(v) => b.streams.push(v),
             None => {
-                missing.push((stream.span, name, format!("--stream {name}=…")));
+                missing.push((stream.span, name, format!("`--stream {name}=…`")));
                 b.streams.push(Vec::new());
             }
         }
@@ -126,6 +126,6 @@ pub fn bind(
     Err(d.with_help(format!(
         "give {} with {}, or declare a default (`input a = 1`, `stream x = [1, 2]`)",
         if many { "them" } else { "it" },
-        flags.join(" ")
+        flags.join(" and ")
     )))
 }

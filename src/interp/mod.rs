@@ -488,7 +488,7 @@ impl<'p> Machine<'p> {
                 return Err(Fault {
                     code: Code::BoardFull,
                     message: format!(
-                        "the board is full: `{text}` needs a slot, and all {} are taken",
+                        "the board is full: `{text}` needs a slot, and none of the {} is free",
                         self.capacity
                     ),
                     span: target.span,
@@ -628,7 +628,21 @@ impl<'p> Machine<'p> {
             .levels
             .iter()
             .map(|l| match l {
-                Level::Each { element } => format!("element {element}"),
+                Level::Each { element } => {
+                    let values: Vec<String> = self
+                        .each_streams
+                        .iter()
+                        .filter_map(|&id| match self.kinds[id.index()] {
+                            NameKind::Stream(i) => Some(format!(
+                                "{} = {}",
+                                self.names.text(id),
+                                number::format(self.elements[i])
+                            )),
+                            _ => None,
+                        })
+                        .collect();
+                    format!("element {element}: {}", values.join(", "))
+                }
                 Level::Repeat { iteration, count } => {
                     format!("repeat iteration {} of {count}", iteration + 1)
                 }
@@ -638,7 +652,7 @@ impl<'p> Machine<'p> {
     }
 
     fn fail(&self, stmt: &Stmt, f: Fault) -> Diagnostic {
-        let stmt_text = first_line(stmt.span.text(self.src));
+        let stmt_text = statement_head(stmt, self.src);
         let mut message = format!("{}, in `{stmt_text}`", f.message);
         let at = self.whereabouts();
         if !at.is_empty() {
@@ -671,11 +685,13 @@ impl<'p> Machine<'p> {
     }
 }
 
-fn first_line(s: &str) -> String {
-    let line = s.lines().next().unwrap_or("").trim_end();
-    if line.len() < s.trim_end().len() {
-        format!("{line} …")
-    } else {
-        line.to_owned()
+/// A statement in a few words: its first line, or a loop's head (`each x, y`).
+fn statement_head(stmt: &Stmt, src: &str) -> String {
+    let text = stmt.span.text(src);
+    match stmt.kind {
+        StmtKind::Each { .. } | StmtKind::Repeat { .. } => {
+            text.split('{').next().unwrap_or("").trim_end().to_owned()
+        }
+        _ => text.lines().next().unwrap_or("").trim_end().to_owned(),
     }
 }

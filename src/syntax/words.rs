@@ -29,6 +29,14 @@ pub(crate) fn syntax_error(src: &str, base: usize, e: pest::error::Error<Rule>) 
     message.push_str(&format!(", found {found}"));
     let span = Span::new(at, at + found_len);
     let mut d = Diagnostic::error(Code::Syntax, message, span, format!("expected {expected}"));
+    if positives.contains(&Rule::rbrace) && at >= src.len() {
+        if let Some(open) = unclosed_brace(src) {
+            d = d
+                .with_label(Span::new(open, open + 1), "this block is not closed")
+                .with_help("close the block with `}`");
+            return d;
+        }
+    }
     if let Some(help) = help_for(src, at, &positives) {
         d = d.with_help(help);
     }
@@ -144,6 +152,25 @@ fn previous_token(src: &str, at: usize) -> Option<String> {
         return Some(format!("the name `{word}`"));
     }
     Some(format!("`{last}`"))
+}
+
+/// The byte offset of the last `{` that no `}` closes (comments skipped).
+fn unclosed_brace(src: &str) -> Option<usize> {
+    let mut open = Vec::new();
+    let mut in_comment = false;
+    for (i, b) in src.bytes().enumerate() {
+        match (in_comment, b) {
+            (true, b'\n') => in_comment = false,
+            (true, _) => {}
+            (false, b'#') => in_comment = true,
+            (false, b'{') => open.push(i),
+            (false, b'}') => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    open.pop()
 }
 
 fn help_for(src: &str, at: usize, positives: &[Rule]) -> Option<String> {
