@@ -187,3 +187,12 @@ fn a_closed_pipe_ends_quietly() {
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(out.status.code(), Some(0), "{err}");
 }
+
+#[test]
+fn a_syntax_error_after_a_multibyte_character() {
+    // Found by tests/parser_agreement.rs: naming the token before the error
+    // sliced inside U+FEFF.
+    let (code, _, err) = run_stdin("  read \u{feff}x write ", &[]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("error[wb::syntax]"), "{err}");
+}

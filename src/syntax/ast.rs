@@ -19,7 +19,7 @@ impl NameId {
 }
 
 /// The name interner of one program (or one REPL session).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Names {
     list: Vec<String>,
     map: HashMap<String, NameId>,
@@ -45,6 +45,14 @@ impl Names {
     /// The text of an id.
     pub fn text(&self, id: NameId) -> &str {
         &self.list[id.index()]
+    }
+
+    /// Forgets every name interned after the first `len` (a parse attempt
+    /// that backed out leaves no trace).
+    pub(crate) fn truncate(&mut self, len: usize) {
+        for text in self.list.drain(len..) {
+            self.map.remove(&text);
+        }
     }
 
     /// How many names there are; ids are `0..len()`.

@@ -1,5 +1,5 @@
-//! Operator precedence, iteratively: the flat `expr` rule's pairs become
-//! postfix [`Op`]s with a shunting-yard pass.
+//! Operator precedence, iteratively: a flat sequence of operands and
+//! operators becomes postfix [`Op`]s with a shunting-yard pass ([`Shunt`]).
 //!
 //! pest's `PrattParser` would recurse once per right-associative operator or
 //! prefix minus and build a tree as deep as the expression; `wb` must take a
@@ -10,6 +10,10 @@
 //! Precedence from loose to tight: comparison, `+ -`, `* / %`, unary `-`,
 //! `^`, call/atom. `^` is right-associative and its right operand may carry
 //! its own minus (`2^-1`); comparisons do not chain.
+//!
+//! Both parsers feed [`Shunt`]: the pest one (`build`, below) from pairs, and
+//! the fast path (`fast.rs`) from bytes, so their output is the same by
+//! construction.
 
 use pest::iterators::Pair;
 
@@ -38,17 +42,86 @@ impl Pending {
     }
 }
 
-struct Shunt {
+/// The shunting-yard state for one expression (one level of parentheses).
+pub(crate) struct Shunt {
     out: Vec<Op>,
     /// The span of each value the postfix code so far leaves on the stack.
     spans: Vec<Span>,
     pending: Vec<(Pending, Span)>,
+    comparison: Option<Span>,
 }
 
 impl Shunt {
-    fn operand(&mut self, kind: OpKind, span: Span) {
+    pub(crate) fn new() -> Shunt {
+        Shunt {
+            out: Vec::new(),
+            spans: Vec::new(),
+            pending: Vec::new(),
+            comparison: None,
+        }
+    }
+
+    /// A prefix minus.
+    pub(crate) fn neg(&mut self, span: Span) {
+        self.pending.push((Pending::Neg, span));
+    }
+
+    /// A number or a name.
+    pub(crate) fn operand(&mut self, kind: OpKind, span: Span) {
         self.out.push(Op { kind, span });
         self.spans.push(span);
+    }
+
+    /// A parenthesised expression, already in postfix.
+    pub(crate) fn group(&mut self, inner: Expr, span: Span) {
+        self.out.extend(inner.ops);
+        self.spans.push(span);
+    }
+
+    /// A call whose arguments (in postfix, in order) are `args`.
+    pub(crate) fn call(&mut self, func: Func, args: Vec<Expr>, span: Span) {
+        for a in args {
+            self.out.extend(a.ops);
+        }
+        self.out.push(Op {
+            kind: OpKind::Call(func),
+            span,
+        });
+        self.spans.push(span);
+    }
+
+    /// An infix operator; refuses a second comparison.
+    pub(crate) fn infix(&mut self, op: BinOp, span: Span) -> Result<(), Diagnostic> {
+        if op.is_comparison() {
+            if let Some(first) = self.comparison {
+                return Err(chained(op, span, first));
+            }
+            self.comparison = Some(span);
+        }
+        let this = Pending::Bin(op);
+        let right = op == BinOp::Pow;
+        while let Some(&(top, tspan)) = self.pending.last() {
+            let (tp, p) = (top.precedence(), this.precedence());
+            if tp > p || (tp == p && !right) {
+                self.pending.pop();
+                self.emit((top, tspan));
+            } else {
+                break;
+            }
+        }
+        self.pending.push((this, span));
+        Ok(())
+    }
+
+    /// The finished expression.
+    pub(crate) fn finish(mut self, span: Span) -> Expr {
+        while let Some(top) = self.pending.pop() {
+            self.emit(top);
+        }
+        Expr {
+            ops: self.out,
+            span,
+        }
     }
 
     fn emit(&mut self, (op, token): (Pending, Span)) {
@@ -76,132 +149,109 @@ impl Shunt {
     }
 }
 
-fn binop(rule: Rule) -> Option<BinOp> {
-    Some(match rule {
-        Rule::add => BinOp::Add,
-        Rule::sub => BinOp::Sub,
-        Rule::mul => BinOp::Mul,
-        Rule::div => BinOp::Div,
-        Rule::rem => BinOp::Rem,
-        Rule::pow => BinOp::Pow,
-        Rule::lt => BinOp::Lt,
-        Rule::le => BinOp::Le,
-        Rule::gt => BinOp::Gt,
-        Rule::ge => BinOp::Ge,
-        Rule::eq_op => BinOp::Eq,
-        Rule::ne => BinOp::Ne,
+/// The operator an infix token stands for.
+pub(crate) fn binop(text: &str) -> Option<BinOp> {
+    Some(match text {
+        "+" => BinOp::Add,
+        "-" => BinOp::Sub,
+        "*" => BinOp::Mul,
+        "/" => BinOp::Div,
+        "%" => BinOp::Rem,
+        "^" => BinOp::Pow,
+        "<" => BinOp::Lt,
+        "<=" => BinOp::Le,
+        ">" => BinOp::Gt,
+        ">=" => BinOp::Ge,
+        "==" => BinOp::Eq,
+        "!=" => BinOp::Ne,
         _ => return None,
     })
 }
 
+/// Builds an `expr` pair.
 pub(crate) fn build(b: &mut Builder, p: Pair<Rule>, base: usize) -> Result<Expr, Diagnostic> {
     let span = b.pair_span(&p, base);
-    let mut s = Shunt {
-        out: Vec::new(),
-        spans: Vec::new(),
-        pending: Vec::new(),
-    };
-    let mut comparison: Option<Span> = None;
-    for q in p.into_inner() {
-        let rule = q.as_rule();
+    let mut s = Shunt::new();
+    let mut pairs = p.into_inner().peekable();
+    while let Some(q) = pairs.next() {
         let qspan = b.pair_span(&q, base);
-        match rule {
-            Rule::neg => s.pending.push((Pending::Neg, qspan)),
+        match q.as_rule() {
+            Rule::neg => s.neg(qspan),
             Rule::number => {
                 let v = b.operand_number(&q, base)?;
                 s.operand(OpKind::Num(v), qspan);
             }
-            Rule::name => {
-                let id = b.operand_name(&q, base);
-                s.operand(OpKind::Name(id.id), qspan);
-            }
+            Rule::name => match pairs.next_if(|n| n.as_rule() == Rule::args) {
+                Some(args) => {
+                    let span = qspan.to(b.pair_span(&args, base));
+                    let func = function(q.as_str(), qspan)?;
+                    let mut built = Vec::new();
+                    for arg in args.into_inner().filter(|r| r.as_rule() == Rule::expr) {
+                        built.push(build(b, arg, base)?);
+                    }
+                    check_arity(func, built.len(), span)?;
+                    s.call(func, built, span);
+                }
+                None => {
+                    let id = b.operand_name(&q, base);
+                    s.operand(OpKind::Name(id.id), qspan);
+                }
+            },
             Rule::group => {
                 let inner = q
                     .into_inner()
                     .find(|r| r.as_rule() == Rule::expr)
                     .expect("grammar: a group holds an expression");
                 let e = build(b, inner, base)?;
-                s.out.extend(e.ops);
-                s.spans.push(qspan);
+                s.group(e, qspan);
             }
-            Rule::call => call(b, q, base, &mut s)?,
             _ => {
-                let op = binop(rule).expect("grammar: an infix operator");
-                if op.is_comparison() {
-                    if let Some(first) = comparison {
-                        return Err(chained(op, qspan, first));
-                    }
-                    comparison = Some(qspan);
-                }
-                let this = Pending::Bin(op);
-                let right = op == BinOp::Pow;
-                while let Some(&(top, tspan)) = s.pending.last() {
-                    let (tp, p) = (top.precedence(), this.precedence());
-                    if tp > p || (tp == p && !right) {
-                        s.pending.pop();
-                        s.emit((top, tspan));
-                    } else {
-                        break;
-                    }
-                }
-                s.pending.push((this, qspan));
+                let op = binop(q.as_str()).expect("grammar: an infix operator");
+                s.infix(op, qspan)?;
             }
         }
     }
-    while let Some(top) = s.pending.pop() {
-        s.emit(top);
-    }
-    Ok(Expr { ops: s.out, span })
+    Ok(s.finish(span))
 }
 
-fn call(b: &mut Builder, q: Pair<Rule>, base: usize, s: &mut Shunt) -> Result<(), Diagnostic> {
-    let span = b.pair_span(&q, base);
-    let mut inner = q.into_inner();
-    let name_pair = inner.next().expect("grammar: a call has a name");
-    let name = name_pair.as_str().to_owned();
-    let name_span = b.pair_span(&name_pair, base);
-    let Some(func) = Func::from_name(&name) else {
+/// The function called `name`, or `wb::unknown_name` with a suggestion.
+pub(crate) fn function(name: &str, span: Span) -> Result<Func, Diagnostic> {
+    Func::from_name(name).ok_or_else(|| {
         let all: Vec<&str> = Func::ALL.iter().map(|f| f.name()).collect();
-        let mut d = Diagnostic::error(
-            Code::UnknownName,
-            format!("there is no function `{name}`"),
-            name_span,
-            "not a function",
-        );
-        d.help = Some(match crate::suggest::nearest(&name, all.iter().copied()) {
+        let help = match crate::suggest::nearest(name, all.iter().copied()) {
             Some(s) => format!("did you mean `{s}`? The functions are {}", all.join(", ")),
             None => format!("the functions are {}", all.join(", ")),
-        });
-        return Err(d);
-    };
-    let mut argc = 0;
-    for arg in inner.filter(|r| r.as_rule() == Rule::expr) {
-        let e = build(b, arg, base)?;
-        s.out.extend(e.ops);
-        argc += 1;
-    }
-    if argc != func.arity() {
-        let want = match func.arity() {
-            1 => "1 argument".to_owned(),
-            n => format!("{n} arguments"),
         };
-        return Err(Diagnostic::error(
-            Code::Syntax,
-            format!("`{name}` takes {want}, found {argc}"),
+        Diagnostic::error(
+            Code::UnknownName,
+            format!("there is no function `{name}`"),
             span,
-            format!("{argc} given"),
+            "not a function",
         )
-        .with_help(match func.arity() {
-            1 => format!("write `{name}(x)`"),
-            _ => format!("write `{name}(a, b)`"),
-        }));
+        .with_help(help)
+    })
+}
+
+/// `wb::syntax` unless `func` takes `argc` arguments.
+pub(crate) fn check_arity(func: Func, argc: usize, span: Span) -> Result<(), Diagnostic> {
+    if argc == func.arity() {
+        return Ok(());
     }
-    s.out.push(Op {
-        kind: OpKind::Call(func),
+    let name = func.name();
+    let want = match func.arity() {
+        1 => "1 argument".to_owned(),
+        n => format!("{n} arguments"),
+    };
+    Err(Diagnostic::error(
+        Code::Syntax,
+        format!("`{name}` takes {want}, found {argc}"),
         span,
-    });
-    s.spans.push(span);
-    Ok(())
+        format!("{argc} given"),
+    )
+    .with_help(match func.arity() {
+        1 => format!("write `{name}(x)`"),
+        _ => format!("write `{name}(a, b)`"),
+    }))
 }
 
 fn chained(op: BinOp, at: Span, first: Span) -> Diagnostic {

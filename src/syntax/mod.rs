@@ -9,6 +9,7 @@
 pub mod ast;
 mod build;
 mod expr;
+mod fast;
 mod scan;
 pub mod span;
 mod words;
@@ -53,6 +54,31 @@ pub fn parse(src: &str) -> Parsed {
 /// trusted); errors found while building the tree (a malformed number, a
 /// wrong number of arguments) are collected and parsing goes on.
 pub fn parse_items(src: &str, offset: usize, names: &mut Names) -> (Vec<Item>, Vec<Diagnostic>) {
+    parse_items_with(src, offset, names, true)
+}
+
+/// Parses with pest alone, without the fast path: the reference the fast
+/// path is tested against.
+#[doc(hidden)]
+pub fn parse_reference(src: &str) -> Parsed {
+    let mut names = Names::default();
+    let (items, diagnostics) = parse_items_with(src, 0, &mut names, false);
+    Parsed {
+        program: Program {
+            items,
+            names,
+            lines: LineIndex::new(src),
+        },
+        diagnostics,
+    }
+}
+
+fn parse_items_with(
+    src: &str,
+    offset: usize,
+    names: &mut Names,
+    fast_path: bool,
+) -> (Vec<Item>, Vec<Diagnostic>) {
     let mut items = Vec::new();
     let mut diags = Vec::new();
     if src.len() > u32::MAX as usize / 2 {
@@ -66,10 +92,20 @@ pub fn parse_items(src: &str, offset: usize, names: &mut Names) -> (Vec<Item>, V
         diags.push(d.shifted(offset));
         return (items, diags);
     }
-    let mut builder = build::Builder::new(src, names);
     let mut pos = 0;
     loop {
-        match builder.next_item(pos) {
+        if fast_path {
+            match fast::next_item(src, pos, names) {
+                Some((None, _)) => break,
+                Some((Some(item), next)) => {
+                    items.push(item);
+                    pos = next;
+                    continue;
+                }
+                None => {}
+            }
+        }
+        match build::Builder::new(src, names).next_item(pos) {
             Ok(None) => break,
             Ok(Some((item, next))) => {
                 match item {

@@ -54,7 +54,6 @@ fn expected_words(positives: &[Rule]) -> String {
     let expression = has(Rule::expr)
         || has(Rule::neg)
         || has(Rule::group)
-        || has(Rule::call)
         || (has(Rule::name) && has(Rule::number));
     let statement = positives.iter().any(|r| {
         matches!(
@@ -82,18 +81,7 @@ fn expected_words(positives: &[Rule]) -> String {
             Rule::rbracket => "`]`",
             Rule::kw_when => "`when`",
             Rule::kw_gate => "`gate`",
-            Rule::add
-            | Rule::sub
-            | Rule::mul
-            | Rule::div
-            | Rule::rem
-            | Rule::pow
-            | Rule::lt
-            | Rule::le
-            | Rule::gt
-            | Rule::ge
-            | Rule::eq_op
-            | Rule::ne => "an operator",
+            Rule::infix => "an operator",
             Rule::sep | Rule::at_eoi => "the end of the statement",
             _ => continue,
         };
@@ -140,8 +128,10 @@ fn previous_token(src: &str, at: usize) -> Option<String> {
     let last = before.chars().last()?;
     if last.is_ascii_alphanumeric() || last == '_' {
         let start = before
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
-            .map_or(0, |i| i + 1);
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+            .map_or(0, |(i, c)| i + c.len_utf8());
         let word = &before[start..];
         if KEYWORDS.contains(&word) {
             return Some(format!("`{word}`"));

@@ -1,0 +1,354 @@
+//! The fast path: a hand-written reader for the statements that make up
+//! almost every line — `write`, `read` and `forget` with plain expressions.
+//!
+//! `grammar/wb.pest` stays the single definition of the syntax. This reader
+//! accepts a subset of it and builds exactly the items the pest path builds
+//! (it shares the precedence pass, [`Shunt`]); on anything else — a
+//! declaration, a block, a malformed number, an error of any kind — it backs
+//! out without a trace and pest parses the item, so every diagnostic still
+//! comes from the grammar. `tests/parser_agreement.rs` checks the two paths
+//! give identical programs.
+//!
+//! Why: pest spends most of a large file's parse time on per-rule
+//! bookkeeping; a million-statement program must check in well under two
+//! seconds.
+
+use super::ast::*;
+use super::expr::{binop, Shunt};
+use super::span::Span;
+
+/// The next item at or after `pos`, if the fast path can read it: `None` to
+/// let pest parse it; `Some((None, _))` at the end of the text.
+pub(crate) fn next_item(src: &str, pos: usize, names: &mut Names) -> Option<(Option<Item>, usize)> {
+    let before = names.len();
+    let mut r = Reader {
+        src,
+        bytes: src.as_bytes(),
+        pos,
+        last_end: pos,
+        names,
+    };
+    r.gap();
+    if r.pos == r.bytes.len() {
+        return Some((None, r.pos));
+    }
+    match r.item() {
+        Some(item) => Some((Some(item), r.pos)),
+        None => {
+            // Leave no trace: names interned by the abandoned attempt go.
+            r.names.truncate(before);
+            None
+        }
+    }
+}
+
+struct Reader<'s, 'n> {
+    src: &'s str,
+    bytes: &'s [u8],
+    pos: usize,
+    /// The end of the last token read.
+    last_end: usize,
+    names: &'n mut Names,
+}
+
+fn is_ident_start(b: u8) -> bool {
+    b.is_ascii_alphabetic() || b == b'_'
+}
+
+fn is_ident(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+impl Reader<'_, '_> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn span(&self, start: usize) -> Span {
+        Span::new(start, self.last_end)
+    }
+
+    /// pest's implicit whitespace: `WHITESPACE | COMMENT`, repeated.
+    fn ws(&mut self) {
+        while let Some(b) = self.peek() {
+            match b {
+                b' ' | b'\t' => self.pos += 1,
+                0xEF if self.bytes[self.pos..].starts_with("\u{feff}".as_bytes()) => self.pos += 3,
+                b'#' => {
+                    // A comment runs up to (not into) the line ending.
+                    let rest = &self.bytes[self.pos..];
+                    let mut end = rest
+                        .iter()
+                        .position(|&c| c == b'\n')
+                        .map_or(rest.len(), |i| i);
+                    if end > 0 && rest[end - 1] == b'\r' && end < rest.len() {
+                        end -= 1;
+                    }
+                    self.pos += end;
+                }
+                _ => break,
+            }
+        }
+    }
+
+    /// Separators and whitespace before an item.
+    fn gap(&mut self) {
+        loop {
+            self.ws();
+            match self.peek() {
+                Some(b'\n' | b';') => self.pos += 1,
+                Some(b'\r') if self.bytes.get(self.pos + 1) == Some(&b'\n') => self.pos += 2,
+                _ => break,
+            }
+        }
+    }
+
+    /// The end of a statement: a separator (consumed) or the end of the text.
+    fn end(&mut self) -> Option<()> {
+        self.ws();
+        match self.peek() {
+            None => {}
+            Some(b'\n' | b';') => self.pos += 1,
+            Some(b'\r') if self.bytes.get(self.pos + 1) == Some(&b'\n') => self.pos += 2,
+            _ => return None,
+        }
+        Some(())
+    }
+
+    /// An identifier's byte range (keywords included).
+    fn ident(&mut self) -> Option<(usize, usize)> {
+        let start = self.pos;
+        if !is_ident_start(self.peek()?) {
+            return None;
+        }
+        while self.peek().is_some_and(is_ident) {
+            self.pos += 1;
+        }
+        self.last_end = self.pos;
+        Some((start, self.pos))
+    }
+
+    /// A name: an identifier that is not a keyword.
+    fn name(&mut self) -> Option<Ident> {
+        let (s, e) = self.ident()?;
+        let text = &self.src[s..e];
+        if KEYWORDS.contains(&text) {
+            return None;
+        }
+        Some(Ident {
+            id: self.names.intern(text),
+            span: Span::new(s, e),
+        })
+    }
+
+    fn item(&mut self) -> Option<Item> {
+        let start = self.pos;
+        let (s, e) = self.ident()?;
+        let kind = match &self.src[s..e] {
+            "write" => self.write()?,
+            "read" => {
+                let mut exprs = vec![self.expr()?];
+                while self.comma() {
+                    exprs.push(self.expr()?);
+                }
+                StmtKind::Read(exprs)
+            }
+            "forget" => {
+                self.ws();
+                let mut names = vec![self.name()?];
+                while self.comma() {
+                    self.ws();
+                    names.push(self.name()?);
+                }
+                StmtKind::Forget(names)
+            }
+            _ => return None,
+        };
+        let span = self.span(start);
+        self.end()?;
+        Some(Item::Stmt(Stmt { kind, span }))
+    }
+
+    /// A `,` after optional whitespace (consumed), or nothing (not consumed).
+    fn comma(&mut self) -> bool {
+        let save = self.pos;
+        self.ws();
+        if self.peek() == Some(b',') {
+            self.pos += 1;
+            self.last_end = self.pos;
+            true
+        } else {
+            self.pos = save;
+            false
+        }
+    }
+
+    fn write(&mut self) -> Option<StmtKind> {
+        self.ws();
+        let target = self.name()?;
+        self.ws();
+        if self.peek() != Some(b'=') {
+            return None;
+        }
+        self.pos += 1;
+        self.last_end = self.pos;
+        let value = self.expr()?;
+        let save = (self.pos, self.last_end);
+        self.ws();
+        let gate = match self.ident() {
+            Some((s, e)) => {
+                let e = match &self.src[s..e] {
+                    "when" => Gate::When(self.expr()?),
+                    "gate" => Gate::Soft(self.expr()?),
+                    _ => return None,
+                };
+                Some(e)
+            }
+            None => {
+                (self.pos, self.last_end) = save;
+                None
+            }
+        };
+        Some(StmtKind::Write {
+            target,
+            value,
+            gate,
+        })
+    }
+
+    /// `prefix* operand (infix prefix* operand)*`, as the grammar's `expr`.
+    fn expr(&mut self) -> Option<Expr> {
+        self.ws();
+        let start = self.pos;
+        let mut s = Shunt::new();
+        loop {
+            loop {
+                self.ws();
+                if self.peek() != Some(b'-') {
+                    break;
+                }
+                s.neg(Span::new(self.pos, self.pos + 1));
+                self.pos += 1;
+                self.last_end = self.pos;
+            }
+            self.ws();
+            self.operand(&mut s)?;
+            let save = (self.pos, self.last_end);
+            self.ws();
+            match self.infix() {
+                Some((op, span)) => s.infix(op, span).ok()?,
+                None => {
+                    (self.pos, self.last_end) = save;
+                    break;
+                }
+            }
+        }
+        Some(s.finish(self.span(start)))
+    }
+
+    fn infix(&mut self) -> Option<(BinOp, Span)> {
+        let rest = &self.src[self.pos..];
+        let len = if rest.len() >= 2 && binop(&rest[..2]).is_some() {
+            2
+        } else {
+            1
+        };
+        let op = binop(rest.get(..len)?)?;
+        let span = Span::new(self.pos, self.pos + len);
+        self.pos += len;
+        self.last_end = self.pos;
+        Some((op, span))
+    }
+
+    fn operand(&mut self, s: &mut Shunt) -> Option<()> {
+        let start = self.pos;
+        match self.peek()? {
+            b'0'..=b'9' => {
+                let v = self.number()?;
+                s.operand(OpKind::Num(v), self.span(start));
+            }
+            b'(' => {
+                self.pos += 1;
+                let inner = self.expr()?;
+                self.ws();
+                if self.peek() != Some(b')') {
+                    return None;
+                }
+                self.pos += 1;
+                self.last_end = self.pos;
+                s.group(inner, self.span(start));
+            }
+            b if is_ident_start(b) => {
+                let (a, e) = self.ident()?;
+                let text = &self.src[a..e];
+                if KEYWORDS.contains(&text) {
+                    return None;
+                }
+                let save = (self.pos, self.last_end);
+                self.ws();
+                if self.peek() == Some(b'(') {
+                    let func = Func::from_name(text)?;
+                    self.pos += 1;
+                    let mut args = Vec::new();
+                    self.ws();
+                    if self.peek() != Some(b')') {
+                        loop {
+                            args.push(self.expr()?);
+                            self.ws();
+                            match self.peek()? {
+                                b',' => self.pos += 1,
+                                b')' => break,
+                                _ => return None,
+                            }
+                        }
+                    }
+                    self.pos += 1;
+                    self.last_end = self.pos;
+                    if args.len() != func.arity() {
+                        return None;
+                    }
+                    s.call(func, args, self.span(start));
+                } else {
+                    (self.pos, self.last_end) = save;
+                    let id = self.names.intern(text);
+                    s.operand(OpKind::Name(id), Span::new(a, e));
+                }
+            }
+            _ => return None,
+        }
+        Some(())
+    }
+
+    /// `12`, `2.5`, `1e-3`, `6.02e23`; anything the pest path would refuse
+    /// or treat specially (`5.`, a non-finite value) backs out.
+    fn number(&mut self) -> Option<f64> {
+        let start = self.pos;
+        let digits = |r: &mut Self| {
+            let s = r.pos;
+            while r.peek().is_some_and(|b| b.is_ascii_digit()) {
+                r.pos += 1;
+            }
+            r.pos - s
+        };
+        digits(self);
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if digits(self) == 0 {
+                return None;
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            let save = self.pos;
+            self.pos += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.pos += 1;
+            }
+            if digits(self) == 0 {
+                self.pos = save;
+            }
+        }
+        self.last_end = self.pos;
+        let v: f64 = self.src[start..self.pos].parse().ok()?;
+        v.is_finite().then_some(v)
+    }
+}
