@@ -14,6 +14,8 @@ pub mod arith;
 pub mod board;
 pub mod check;
 pub mod diag;
+#[doc(hidden)]
+pub mod exercise;
 pub mod interp;
 pub mod number;
 pub mod suggest;

@@ -5,56 +5,13 @@
 
 use proptest::prelude::*;
 
-use wb::check;
-use wb::diag::{render, Style};
-use wb::interp::{Bindings, Limits, Machine};
+use wb::exercise;
 
-/// Every stage on `src`; panics only if `wb` does.
+/// Every stage on `src`; panics only if `wb` does (or if a checked program
+/// fails with a board error, or the parsers disagree).
 fn everything(src: &str) {
-    let parsed = wb::syntax::parse(src);
-    for d in &parsed.diagnostics {
-        let _ = render(d, "fuzz.wb", src, Style::plain());
-    }
-    if !parsed.diagnostics.is_empty() {
-        return;
-    }
-    let program = &parsed.program;
-    for capacity in [None, Some(2)] {
-        let analysis = check::check(program, capacity);
-        for d in &analysis.diagnostics {
-            let _ = render(d, "fuzz.wb", src, Style::plain());
-            let _ = d.to_json(src, &program.lines);
-        }
-        // Run even when the check failed: the interpreter guards every rule.
-        let bindings = Bindings {
-            scalars: analysis
-                .symbols
-                .inputs
-                .iter()
-                .map(|i| i.default.unwrap_or(1.5))
-                .collect(),
-            streams: analysis
-                .symbols
-                .streams
-                .iter()
-                .map(|s| s.default.clone().unwrap_or_else(|| vec![0.5, -2.0, 3.0]))
-                .collect(),
-        };
-        let cap = analysis.capacity.unwrap_or(3);
-        let mut machine = Machine::new(program, src, &analysis.symbols, cap, bindings);
-        let mut reads = Vec::new();
-        let limits = Limits {
-            max_steps: Some(2_000),
-            interrupt: None,
-        };
-        if let Err(d) = machine.run(&program.items, &mut reads, limits) {
-            let _ = render(&d, "fuzz.wb", src, Style::plain());
-        }
-        assert!(
-            machine.board().occupancy() <= cap,
-            "the board holds its capacity"
-        );
-    }
+    exercise::check(src);
+    exercise::run(src);
 }
 
 const TOKENS: &[&str] = &[
