@@ -196,3 +196,14 @@ fn a_syntax_error_after_a_multibyte_character() {
     assert_eq!(code, Some(1));
     assert!(err.contains("error[wb::syntax]"), "{err}");
 }
+
+#[test]
+fn an_operator_position_holding_a_multibyte_character() {
+    // Found by the `run` fuzz target: the fast path looked for a two-byte
+    // operator by slicing inside a multibyte character.
+    let (code, _, err) = run_stdin("board 1\nread 1 \u{fffd}\n", &[]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("error[wb::syntax]"), "{err}");
+    let (code, _, _) = run_stdin("board 1\nread 1é\n", &[]);
+    assert_eq!(code, Some(1));
+}

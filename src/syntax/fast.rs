@@ -248,7 +248,7 @@ impl Reader<'_, '_> {
 
     fn infix(&mut self) -> Option<(BinOp, Span)> {
         let rest = &self.src[self.pos..];
-        let len = if rest.len() >= 2 && binop(&rest[..2]).is_some() {
+        let len = if rest.get(..2).and_then(binop).is_some() {
             2
         } else {
             1
