@@ -7,9 +7,12 @@
 //! nothing, as at run time, and a name whose write failed is not reported
 //! again.
 
+mod fix;
+mod liveness;
 mod reads;
 mod symbols;
 
+pub use fix::{fix, Fixed};
 pub use reads::Reads;
 pub use symbols::{InputInfo, NameKind, StreamInfo, Symbols};
 
@@ -36,6 +39,12 @@ pub struct Analysis {
     pub peak: usize,
     /// The statement where the peak is first reached.
     pub peak_span: Option<Span>,
+    /// The fewest slots this statement order needs if every value were
+    /// forgotten right after the statement that last reads it (a value a
+    /// loop reads stays through the loop). Computed by [`check`] and
+    /// [`Checker::finish_program`]; [`Checker::finish`], which has no whole
+    /// program to look at, leaves it equal to `peak`.
+    pub min_capacity: usize,
     /// The declarations.
     pub symbols: Symbols,
 }
@@ -45,6 +54,21 @@ impl Analysis {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
+
+    /// Turns every warning into an error (`--deny warnings`).
+    pub fn deny_warnings(&mut self) {
+        for d in &mut self.diagnostics {
+            if !d.is_error() {
+                d.severity = diag::Severity::Error;
+            }
+        }
+    }
+
+    /// How many diagnostics are errors and how many are warnings.
+    pub fn counts(&self) -> (usize, usize) {
+        let errors = self.diagnostics.iter().filter(|d| d.is_error()).count();
+        (errors, self.diagnostics.len() - errors)
+    }
 }
 
 /// Checks a whole program. `capacity` (from `--capacity`) overrides `board N`.
@@ -53,7 +77,7 @@ pub fn check(program: &Program, capacity: Option<usize>) -> Analysis {
     for item in &program.items {
         checker.item(item, &program.names);
     }
-    checker.finish()
+    checker.finish_program(program)
 }
 
 /// One enclosing loop.
@@ -694,6 +718,22 @@ impl Checker {
         self.diagnostics.push(d);
     }
 
+    /// Ends the check of the whole `program` it was fed: [`Checker::finish`],
+    /// then liveness: the `dead_write` and `unused_input` warnings and
+    /// `min_capacity`.
+    pub fn finish_program(self, program: &Program) -> Analysis {
+        let failed = self.failed.clone();
+        let lines = self.lines.clone();
+        let mut analysis = self.finish();
+        let liveness = liveness::Liveness::of(program, &analysis.symbols, &failed);
+        analysis.min_capacity = liveness.min_capacity;
+        analysis
+            .diagnostics
+            .extend(liveness.warnings(&program.names, &analysis.symbols, &lines));
+        diag::sort(&mut analysis.diagnostics);
+        analysis
+    }
+
     /// Ends the check: the program-level errors, the summary, sorted diagnostics.
     pub fn finish(mut self) -> Analysis {
         if self.capacity.is_none() && !self.diagnostics.iter().any(|d| d.code == Code::BadCapacity)
@@ -711,6 +751,7 @@ impl Checker {
             capacity: self.capacity,
             peak: self.peak,
             peak_span: self.peak_span,
+            min_capacity: self.peak,
             symbols: self.symbols,
         }
     }
