@@ -498,9 +498,14 @@ impl Forward<'_, '_> {
                 self.forget_after(id, n);
             }
         }
-        // Rule 3: a body forgets whatever it put on the board.
+        // Rule 3: a body forgets whatever it put on the board (after its
+        // last statement that is not itself a `forget`).
         if self.depth > 0 {
-            if let Some(&last) = ids.last() {
+            let last = ids
+                .iter()
+                .rev()
+                .find(|&&id| !matches!(self.index.stmts[id as usize].kind, StmtKind::Forget(_)));
+            if let Some(&last) = last {
                 for n in placed {
                     self.forget_after(last, n);
                 }
