@@ -218,6 +218,7 @@ impl Liveness {
 
         let mut fwd = Forward {
             index,
+            is_board: &is_board,
             deaths: &deaths,
             on: vec![false; n],
             depth_of: vec![0; n],
@@ -455,6 +456,7 @@ impl Backward<'_, '_> {
 /// The forward pass: the board with a forget after each death.
 struct Forward<'a, 'p> {
     index: &'a Index<'p>,
+    is_board: &'a [bool],
     deaths: &'a [(StmtId, NameId)],
     on: Vec<bool>,
     /// The loop depth at which each name on the board was put there.
@@ -473,7 +475,7 @@ impl Forward<'_, '_> {
             match &s.kind {
                 StmtKind::Write { target, .. } => {
                     let t = target.id.index();
-                    if !self.on[t] {
+                    if self.is_board[t] && !self.on[t] {
                         self.on[t] = true;
                         self.depth_of[t] = self.depth;
                         self.count += 1;
