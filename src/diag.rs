@@ -280,15 +280,40 @@ impl Style {
 /// a rustc-style header (`error[wb::board_full]: …`), then miette's snippet
 /// with labels, then the help.
 pub fn render(diag: &Diagnostic, name: &str, src: &str, style: Style) -> String {
+    let source = miette::NamedSource::new(name, src.to_owned());
+    render_with(diag, &source, src, style)
+}
+
+/// Renders many diagnostics against one source, in order: the same text as
+/// calling [`render`] for each, in time linear in the source plus the
+/// diagnostics. (miette reads a snippet by scanning the text from its start,
+/// so rendering each diagnostic of a large file separately is quadratic;
+/// here the line starts are indexed once and each snippet is read from a
+/// window of a few lines.)
+pub fn render_many(diags: &[Diagnostic], name: &str, src: &str, style: Style) -> String {
+    let source = Indexed::new(name, src);
+    let mut out = String::new();
+    for d in diags {
+        out.push_str(&render_with(d, &source, src, style));
+    }
+    out
+}
+
+fn render_with(
+    diag: &Diagnostic,
+    source: &dyn miette::SourceCode,
+    src: &str,
+    style: Style,
+) -> String {
     let plain = render_miette(
         diag,
-        name,
+        source,
         src,
         GraphicalTheme::unicode_nocolor(),
         style.width,
     );
     let body = if style.color {
-        render_miette(diag, name, src, GraphicalTheme::unicode(), style.width)
+        render_miette(diag, source, src, GraphicalTheme::unicode(), style.width)
     } else {
         plain.clone()
     };
@@ -298,7 +323,12 @@ pub fn render(diag: &Diagnostic, name: &str, src: &str, style: Style) -> String 
         .lines()
         .enumerate()
         .skip(1)
-        .find(|(_, l)| !(l.is_empty() || l.starts_with("  × ") || l.starts_with("  │ ")))
+        .find(|(_, l)| {
+            !(l.is_empty()
+                || l.starts_with("  × ")
+                || l.starts_with("  ⚠ ")
+                || l.starts_with("  │ "))
+        })
         .map_or(plain.lines().count(), |(i, _)| i);
     let word = severity_word(diag);
     let header = if style.color {
@@ -324,7 +354,7 @@ pub fn render(diag: &Diagnostic, name: &str, src: &str, style: Style) -> String 
 
 fn render_miette(
     diag: &Diagnostic,
-    name: &str,
+    source: &dyn miette::SourceCode,
     src: &str,
     theme: GraphicalTheme,
     width: usize,
@@ -334,7 +364,7 @@ fn render_miette(
         .with_links(false);
     let report = Rendered {
         diag,
-        source: miette::NamedSource::new(name, src.to_owned()),
+        source,
         src_len: src.len(),
         src,
     };
@@ -354,7 +384,7 @@ fn severity_word(diag: &Diagnostic) -> &'static str {
 
 struct Rendered<'a> {
     diag: &'a Diagnostic,
-    source: miette::NamedSource<String>,
+    source: &'a dyn miette::SourceCode,
     src: &'a str,
     src_len: usize,
 }
@@ -398,7 +428,7 @@ impl miette::Diagnostic for Rendered<'_> {
         if self.diag.labels.is_empty() {
             None
         } else {
-            Some(&self.source)
+            Some(self.source)
         }
     }
 
@@ -433,6 +463,85 @@ fn prev_char(src: &str, at: usize) -> usize {
         i -= 1;
     }
     i
+}
+
+/// A source whose line starts are indexed once, so that reading a snippet
+/// costs the snippet, not the text before it. Line breaks are counted as
+/// miette counts them (`\n`, `\r\n` and a lone `\r`), and each snippet is
+/// read by miette's own reader from a window of whole lines around the span,
+/// then moved back to its place: the result is what miette reads from the
+/// whole text.
+struct Indexed<'a> {
+    name: String,
+    src: &'a str,
+    /// Byte offset where each line starts (line 0 at 0).
+    starts: Vec<usize>,
+}
+
+impl<'a> Indexed<'a> {
+    fn new(name: &str, src: &'a str) -> Self {
+        let bytes = src.as_bytes();
+        let mut starts = vec![0];
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\n' => starts.push(i + 1),
+                b'\r' if bytes.get(i + 1) == Some(&b'\n') => {
+                    i += 1;
+                    starts.push(i + 1);
+                }
+                b'\r' => starts.push(i + 1),
+                _ => {}
+            }
+            i += 1;
+        }
+        Indexed {
+            name: name.to_owned(),
+            src,
+            starts,
+        }
+    }
+
+    /// The 0-based line holding byte `offset`.
+    fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset) - 1
+    }
+}
+
+impl miette::SourceCode for Indexed<'_> {
+    fn read_span<'b>(
+        &'b self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'b> + 'b>, miette::MietteError> {
+        let first = self.line_of(span.offset());
+        let last = self.line_of((span.offset() + span.len()).saturating_sub(1));
+        // Whole lines from the first context line to two past the last, so
+        // that miette's reader stops on its own exactly where it would.
+        let from_line = first.saturating_sub(context_lines_before);
+        let to_line = last.max(first) + context_lines_after + 2;
+        let from = self.starts[from_line];
+        let to = self.starts.get(to_line).copied().unwrap_or(self.src.len());
+        let window = &self.src.as_bytes()[from..to];
+        let inner = SourceSpan::new((span.offset() - from).into(), span.len());
+        let read = <[u8] as miette::SourceCode>::read_span(
+            window,
+            &inner,
+            context_lines_before,
+            context_lines_after,
+        )?;
+        let data = read.data();
+        let start = from + read.span().offset();
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.name.clone(),
+            data,
+            SourceSpan::new(start.into(), data.len()),
+            read.line() + from_line,
+            read.column(),
+            read.line_count() + from_line,
+        )))
+    }
 }
 
 /// Sorts diagnostics by position, errors before warnings at the same place.

@@ -5,7 +5,7 @@ use assert_cmd::Command;
 use serde_json::Value;
 
 /// Runs `wb run --json` on `src` (through standard input) with extra flags;
-/// returns the exit code and the first diagnostic's code and line.
+/// returns the exit code and the first error's code and line.
 fn first_error(src: &str, flags: &[&str]) -> (i32, String, Option<u64>) {
     let out = Command::cargo_bin("wb")
         .expect("the wb binary is built")
@@ -20,7 +20,11 @@ fn first_error(src: &str, flags: &[&str]) -> (i32, String, Option<u64>) {
             String::from_utf8_lossy(&out.stdout)
         )
     });
-    let d = &json["diagnostics"][0];
+    let d = json["diagnostics"]
+        .as_array()
+        .and_then(|ds| ds.iter().find(|d| d["severity"] == "error"))
+        .cloned()
+        .unwrap_or_default();
     (
         out.status.code().unwrap_or(-1),
         d["code"].as_str().unwrap_or("").to_owned(),

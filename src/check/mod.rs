@@ -7,9 +7,12 @@
 //! nothing, as at run time, and a name whose write failed is not reported
 //! again.
 
+mod fix;
+mod liveness;
 mod reads;
 mod symbols;
 
+pub use fix::{fix, Fixed};
 pub use reads::Reads;
 pub use symbols::{InputInfo, NameKind, StreamInfo, Symbols};
 
@@ -36,6 +39,12 @@ pub struct Analysis {
     pub peak: usize,
     /// The statement where the peak is first reached.
     pub peak_span: Option<Span>,
+    /// The fewest slots this statement order needs if every value were
+    /// forgotten right after the statement that last reads it (a value a
+    /// loop reads stays through the loop). Computed by [`check`] and
+    /// [`Checker::finish_program`]; [`Checker::finish`], which has no whole
+    /// program to look at, leaves it equal to `peak`.
+    pub min_capacity: usize,
     /// The declarations.
     pub symbols: Symbols,
 }
@@ -45,6 +54,21 @@ impl Analysis {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
+
+    /// Turns every warning into an error (`--deny warnings`).
+    pub fn deny_warnings(&mut self) {
+        for d in &mut self.diagnostics {
+            if !d.is_error() {
+                d.severity = diag::Severity::Error;
+            }
+        }
+    }
+
+    /// How many diagnostics are errors and how many are warnings.
+    pub fn counts(&self) -> (usize, usize) {
+        let errors = self.diagnostics.iter().filter(|d| d.is_error()).count();
+        (errors, self.diagnostics.len() - errors)
+    }
 }
 
 /// Checks a whole program. `capacity` (from `--capacity`) overrides `board N`.
@@ -53,7 +77,7 @@ pub fn check(program: &Program, capacity: Option<usize>) -> Analysis {
     for item in &program.items {
         checker.item(item, &program.names);
     }
-    checker.finish()
+    checker.finish_program(program)
 }
 
 /// One enclosing loop.
@@ -81,6 +105,9 @@ pub struct Checker {
     written_at: Vec<Option<Span>>,
     /// Names whose write failed with `board_full`.
     failed: HashSet<NameId>,
+    /// Names a loop left on the board (reported as `loop_not_neutral`, then
+    /// taken off): their reads are not reported again until a new write.
+    excused: HashSet<NameId>,
     /// Streams of the enclosing `each`, if any.
     each_streams: Option<Vec<NameId>>,
     frames: Vec<Frame>,
@@ -89,7 +116,13 @@ pub struct Checker {
     diagnostics: Vec<Diagnostic>,
     peak: usize,
     peak_span: Option<Span>,
+    /// Name comparisons "did you mean" may still spend.
+    suggest_budget: usize,
 }
+
+/// How many name comparisons all the "did you mean" helps of one check may
+/// cost together.
+const SUGGEST_BUDGET: usize = 4_000_000;
 
 impl Checker {
     /// A checker with no items seen. `capacity` is the `--capacity` override.
@@ -104,6 +137,7 @@ impl Checker {
             forgotten_at: Vec::new(),
             written_at: Vec::new(),
             failed: HashSet::new(),
+            excused: HashSet::new(),
             each_streams: None,
             frames: Vec::new(),
             reads,
@@ -111,6 +145,7 @@ impl Checker {
             diagnostics: Vec::new(),
             peak: 0,
             peak_span: None,
+            suggest_budget: SUGGEST_BUDGET,
         }
     }
 
@@ -323,7 +358,10 @@ impl Checker {
                 inside
             }
             NameKind::Board => {
-                if self.board.slot_of(n.id).is_some() || self.failed.contains(&n.id) {
+                if self.board.slot_of(n.id).is_some()
+                    || self.failed.contains(&n.id)
+                    || self.excused.contains(&n.id)
+                {
                     return true;
                 }
                 let forgot = self.forgotten_at.get(n.id.index()).copied().flatten();
@@ -335,9 +373,7 @@ impl Checker {
                 );
                 if let Some(f) = forgot {
                     d = d.with_label(f, format!("`{text}` is forgotten here"));
-                    d = d.with_help(format!(
-                        "move `forget {text}` after this read, or write `{text}` again before it"
-                    ));
+                    d = d.with_help(self.forgotten_help(n, f, text));
                 }
                 self.error(d);
                 false
@@ -349,27 +385,59 @@ impl Checker {
         }
     }
 
+    /// Help for a read of `n` after `forget` at `f`: where the value is
+    /// last read (so the forget can go after it), or write it again.
+    fn forgotten_help(&self, n: Ident, f: Span, text: &str) -> String {
+        let here = n.span.start;
+        let until = self.reads.next_write(n.id, here + 1).unwrap_or(u32::MAX);
+        let last = self.reads.last_before(n.id, until).unwrap_or(here);
+        let (after, what) = match self.reads.loop_around(last, f.start) {
+            Some(l) => (l.end.saturating_sub(1), "the loop that reads it, ending"),
+            None => (last, "its last read,"),
+        };
+        format!(
+            "move `forget {text}` from line {} to after {what} on line {}; or write `{text}` again before line {}",
+            self.line(f.start),
+            self.line(after),
+            self.line(here)
+        )
+    }
+
     fn unknown(&mut self, n: Ident, names: &Names) {
         let text = names.text(n.id);
-        let known: Vec<&str> = names
-            .iter()
-            .filter(|(id, _)| self.symbols.kind(*id) != NameKind::Undeclared)
-            .map(|(_, t)| t)
-            .collect();
-        let mut d = Diagnostic::error(
+        let d = Diagnostic::error(
             Code::UnknownName,
             format!("`{text}` is not declared or written before this point"),
             n.span,
             "unknown name",
         );
-        if let Some(s) = suggest::nearest(text, known.iter().copied()) {
-            d = d.with_help(format!("did you mean `{s}`?"));
+        let later = self
+            .reads
+            .next_write(n.id, n.span.end)
+            .map(|p| self.line(p));
+        // Comparing against every known name costs the names' count; a
+        // budget keeps ten thousand typos in a huge program linear.
+        let suggestion = if self.suggest_budget >= names.len() {
+            self.suggest_budget -= names.len();
+            let known = names
+                .iter()
+                .filter(|(id, _)| self.symbols.kind(*id) != NameKind::Undeclared)
+                .map(|(_, t)| t);
+            suggest::nearest(text, known)
         } else {
-            d = d.with_help(format!(
+            None
+        };
+        let help = match (suggestion, later) {
+            (Some(s), _) => format!("did you mean `{s}`?"),
+            (None, Some(l)) => format!(
+                "`{text}` is first written on line {l}: move that write before line {}",
+                self.line(n.span.start)
+            ),
+            (None, None) => format!(
                 "declare it with `input {text}` or give it a value with `write {text} = …` before this line"
-            ));
-        }
-        self.error(d);
+            ),
+        };
+        self.error(d.with_help(help));
     }
 
     fn write(
@@ -442,6 +510,7 @@ impl Checker {
             return;
         }
         self.board.place(target.id);
+        self.excused.remove(&target.id);
         self.symbols.set(target.id, NameKind::Board);
         self.written(target);
         if self.board.occupancy() > self.peak {
@@ -460,7 +529,7 @@ impl Checker {
 
     fn forget(&mut self, stmt: &Stmt, n: Ident, names: &Names) {
         let text = names.text(n.id);
-        if self.failed.contains(&n.id) {
+        if self.failed.contains(&n.id) || self.excused.remove(&n.id) {
             return;
         }
         if self.board.slot_of(n.id).is_none() {
@@ -497,7 +566,9 @@ impl Checker {
                     )
                     .with_label(frame.span, "the loop")
                     .with_help(format!(
-                        "a loop must leave the board as it found it: move `forget {text}` after the loop"
+                        "a loop must leave the board as it found it: move `forget {text}` after the loop, \
+                         after line {}",
+                        self.line(frame.span.end.saturating_sub(1))
                     )),
                 );
             }
@@ -575,14 +646,38 @@ impl Checker {
                     "written inside the loop",
                 )
                 .with_label(span, "the loop")
-                .with_help(format!(
-                    "a loop must leave the board as it found it: add `forget {text}` at the end of the body, or write `{text}` before the loop"
-                )),
+                .with_help(self.left_help(id, at, span, text)),
             );
             // Leave the board as the loop found it, so later statements are
             // checked against the board every iteration starts from.
             self.board.remove(id);
+            self.excused.insert(id);
         }
+    }
+
+    /// Help for a value `id` a loop at `span` writes (last at `at`) and
+    /// leaves on the board: if it is read after the loop, put it on the
+    /// board before the loop; otherwise forget it after its last read in the
+    /// body.
+    fn left_help(&self, id: NameId, at: Span, span: Span, text: &str) -> String {
+        let start = self.line(span.start);
+        if let Some(p) = self.reads.next_after(id, span.end) {
+            return format!(
+                "`{text}` is read after the loop (line {}): write it before the loop, before line {start}, \
+                 so that the loop updates it in place",
+                self.line(p)
+            );
+        }
+        let last = self
+            .reads
+            .last_before(id, span.end)
+            .filter(|&p| p >= at.start)
+            .unwrap_or(at.start);
+        format!(
+            "a loop must leave the board as it found it: add `forget {text}` after line {}, \
+             inside the loop",
+            self.line(last)
+        )
     }
 
     fn board_full(&self, stmt: &Stmt, target: Ident, names: &Names) -> Diagnostic {
@@ -592,7 +687,7 @@ impl Checker {
         let mut d = Diagnostic::error(
             Code::BoardFull,
             if cap == 1 {
-                format!("the board is full: `{text}` needs a slot, and the only slot is taken")
+                format!("the board is full: `{text}` needs a slot, and its one slot is taken")
             } else {
                 format!("the board is full: `{text}` needs a slot, and all {cap} are taken")
             },
@@ -600,76 +695,104 @@ impl Checker {
             format!("needs a {} slot", ordinal(cap + 1)),
         );
         // For each value on the board: its next read (from here on, or in the
-        // next iteration of an enclosing loop) and its last read before here.
-        let mut best: Option<(u64, NameId)> = None;
+        // next iteration of an enclosing loop), and whether rule 3 lets it be
+        // forgotten here (not if the innermost loop found it on the board).
         let loop_span = self.frames.first().map(|f| f.span);
-        for (slot, id) in self.board.slots() {
-            let name = names.text(id);
-            let next = self.next_read(id, here, loop_span);
-            let label = match next {
-                Some(NextRead::At(p)) => {
-                    format!(
-                        "slot {}: `{name}`, read again on line {}",
-                        slot + 1,
-                        self.line(p)
-                    )
+        let inner = self.frames.last();
+        let slots: Vec<Slot> = self
+            .board
+            .slots()
+            .map(|(slot, id)| {
+                let carried = inner.filter(|f| f.entry.contains(&id)).map(|f| f.span);
+                let next = self.next_read(id, here, loop_span);
+                let read_here = matches!(next, Some(NextRead::At(p)) if p < stmt.span.end);
+                Slot {
+                    slot,
+                    id,
+                    next,
+                    carried,
+                    read_here,
                 }
-                Some(NextRead::NextIteration(p)) => {
-                    format!(
-                        "slot {}: `{name}`, read again in the next iteration (line {})",
-                        slot + 1,
-                        self.line(p)
-                    )
-                }
-                None => match self.reads.last_before(id, here) {
-                    Some(p) => format!(
-                        "slot {}: `{name}`, last read on line {}",
-                        slot + 1,
-                        self.line(p)
-                    ),
-                    None => format!("slot {}: `{name}`, never read", slot + 1),
-                },
-            };
+            })
+            .collect();
+        let best = choose(&slots, here);
+        let shown = slots.len() <= MAX_SLOT_LABELS;
+        for s in &slots {
+            if !shown && best.is_none_or(|b| b.id != s.id) {
+                continue;
+            }
+            let label = self.slot_label(s, here, names);
             let at = self
                 .written_at
-                .get(id.index())
+                .get(s.id.index())
                 .copied()
                 .flatten()
                 .unwrap_or(stmt.span);
             d = d.with_label(at, label);
-            let distance = match next {
-                None => u64::MAX,
-                Some(NextRead::At(p)) => u64::from(p - here),
-                Some(NextRead::NextIteration(p)) => u64::from(u32::MAX) + u64::from(p),
-            };
-            if best.is_none_or(|(b, _)| distance > b) {
-                best = Some((distance, id));
-            }
         }
-        if let Some((distance, id)) = best {
-            let name = names.text(id);
-            let help = if distance == u64::MAX {
+        let line = self.line(here);
+        let help = match best {
+            Some(b) if b.next.is_none() && b.carried.is_none() => {
+                let name = names.text(b.id);
                 let last = self
                     .reads
-                    .last_before(id, here)
+                    .last_before(b.id, here)
                     .map(|p| format!(" (last read on line {})", self.line(p)))
                     .unwrap_or_default();
                 format!(
-                    "`{name}` is never read again{last}: add `forget {name}` before line {}",
-                    self.line(here)
+                    "`{name}` is never read again{last}: add `forget {name}` before line {line}"
                 )
-            } else {
+            }
+            Some(b) if b.next.is_none() => {
+                let name = names.text(b.id);
+                let l = b.carried.map_or(line, |l| self.line(l.start));
                 format!(
-                    "every value on the board is read again later, so this point needs {} slots: \
-                     raise the board to `board {}`, or forget `{name}` (its next read is the furthest away) \
-                     and write it again before that read",
-                    cap + 1,
-                    cap + 1
+                    "`{name}` is not read in this loop or after it, but a loop cannot forget what it found on \
+                     the board: add `forget {name}` before the loop on line {l}"
                 )
-            };
-            d = d.with_help(help);
+            }
+            _ => {
+                let needs = slots.len() + 1;
+                let mut h = format!(
+                    "no slot can be freed here: every value on the board is read again later, so this point \
+                     needs {needs} slots; raise the board to `board {needs}` (or run with `--capacity {needs}`)"
+                );
+                if let Some(b) = best {
+                    let name = names.text(b.id);
+                    h.push_str(&format!(
+                        ", or forget `{name}` (its next read is the furthest away) before line {line} and \
+                         write it again before that read"
+                    ));
+                }
+                h
+            }
+        };
+        d = d.with_help(help);
+        if !shown {
+            d = d.with_note(format!(
+                "{} other slots hold values that are read again later",
+                slots.len() - 1
+            ));
         }
         d
+    }
+
+    fn slot_label(&self, s: &Slot, here: u32, names: &Names) -> String {
+        let name = names.text(s.id);
+        let n = s.slot + 1;
+        match s.next {
+            Some(NextRead::At(p)) => {
+                format!("slot {n}: `{name}`, read again on line {}", self.line(p))
+            }
+            Some(NextRead::NextIteration(p)) => format!(
+                "slot {n}: `{name}`, read again in the next iteration (line {})",
+                self.line(p)
+            ),
+            None => match self.reads.last_before(s.id, here) {
+                Some(p) => format!("slot {n}: `{name}`, last read on line {}", self.line(p)),
+                None => format!("slot {n}: `{name}`, never read"),
+            },
+        }
     }
 
     fn next_read(&self, id: NameId, here: u32, loop_span: Option<Span>) -> Option<NextRead> {
@@ -695,6 +818,22 @@ impl Checker {
         self.diagnostics.push(d);
     }
 
+    /// Ends the check of the whole `program` it was fed: [`Checker::finish`],
+    /// then liveness: the `dead_write` and `unused_input` warnings and
+    /// `min_capacity`.
+    pub fn finish_program(self, program: &Program) -> Analysis {
+        let failed = self.failed.clone();
+        let lines = self.lines.clone();
+        let mut analysis = self.finish();
+        let liveness = liveness::Liveness::of(program, &analysis.symbols, &failed);
+        analysis.min_capacity = liveness.min_capacity;
+        analysis
+            .diagnostics
+            .extend(liveness.warnings(&program.names, &analysis.symbols, &lines));
+        diag::sort(&mut analysis.diagnostics);
+        analysis
+    }
+
     /// Ends the check: the program-level errors, the summary, sorted diagnostics.
     pub fn finish(mut self) -> Analysis {
         if self.capacity.is_none() && !self.diagnostics.iter().any(|d| d.code == Code::BadCapacity)
@@ -712,14 +851,54 @@ impl Checker {
             capacity: self.capacity,
             peak: self.peak,
             peak_span: self.peak_span,
+            min_capacity: self.peak,
             symbols: self.symbols,
         }
     }
 }
 
+#[derive(Clone, Copy, Debug)]
 enum NextRead {
     At(u32),
     NextIteration(u32),
+}
+
+/// A `board_full` diagnostic labels every slot up to this many; past it,
+/// only the slot to forget (a board of a thousand values is no picture).
+const MAX_SLOT_LABELS: usize = 8;
+
+/// One occupied slot, as the `board_full` help sees it.
+struct Slot {
+    slot: usize,
+    id: NameId,
+    next: Option<NextRead>,
+    /// The innermost loop, if it found this value on the board (rule 3:
+    /// it cannot forget it).
+    carried: Option<Span>,
+    /// Whether the failing statement itself reads it.
+    read_here: bool,
+}
+
+/// The slot to free: one never read again that may be forgotten here, else
+/// one never read again that the loop carries (forget it before the loop),
+/// else the forgettable one whose next read is furthest away (not one this
+/// statement reads).
+fn choose(slots: &[Slot], here: u32) -> Option<&Slot> {
+    let distance = |s: &Slot| match s.next {
+        None => u64::MAX,
+        Some(NextRead::At(p)) => u64::from(p.saturating_sub(here)),
+        Some(NextRead::NextIteration(p)) => u64::from(u32::MAX) + u64::from(p),
+    };
+    slots
+        .iter()
+        .find(|s| s.next.is_none() && s.carried.is_none())
+        .or_else(|| slots.iter().find(|s| s.next.is_none()))
+        .or_else(|| {
+            slots
+                .iter()
+                .filter(|s| s.carried.is_none() && !s.read_here)
+                .max_by_key(|s| (distance(s), std::cmp::Reverse(s.slot)))
+        })
 }
 
 /// `1st`, `2nd`, `3rd`, `4th`, … `11th`, `21st`.

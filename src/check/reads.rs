@@ -1,11 +1,18 @@
-//! Where each name is read: the positions the board-full help looks ahead to.
+//! Where each name is read and written, and where the loops are: the
+//! positions the help of a diagnostic looks ahead (or back) to.
 
-use crate::syntax::{Item, NameId, Program, Stmt, StmtKind};
+use crate::syntax::{Item, NameId, Program, Span, Stmt, StmtKind};
 
-/// For every name, the byte offsets where it is read, in source order.
+/// For every name, the byte offsets where it is read (and where it is
+/// written), in source order; and every loop's span.
 #[derive(Clone, Debug, Default)]
 pub struct Reads {
     at: Vec<Vec<u32>>,
+    writes: Vec<Vec<u32>>,
+    /// Loops in source order (by start), each with its enclosing loop.
+    loops: Vec<(Span, Option<u32>)>,
+    /// The loops open while statements are added (indices into `loops`).
+    open: Vec<u32>,
 }
 
 impl Reads {
@@ -23,16 +30,25 @@ impl Reads {
     /// Adds the reads of one more statement (the REPL grows its program).
     pub fn stmt(&mut self, s: &Stmt) {
         match &s.kind {
-            StmtKind::Write { value, gate, .. } => {
+            StmtKind::Write {
+                target,
+                value,
+                gate,
+            } => {
                 self.expr(value);
                 if let Some(g) = gate {
                     self.expr(g.expr());
                 }
+                push(&mut self.writes, target.id, target.span.start);
             }
             StmtKind::Read(exprs) => exprs.iter().for_each(|e| self.expr(e)),
             StmtKind::Forget(_) => {}
             StmtKind::Each { body, .. } | StmtKind::Repeat { body, .. } => {
-                body.iter().for_each(|b| self.stmt(b))
+                let index = self.loops.len() as u32;
+                self.loops.push((s.span, self.open.last().copied()));
+                self.open.push(index);
+                body.iter().for_each(|b| self.stmt(b));
+                self.open.pop();
             }
         }
     }
@@ -44,10 +60,44 @@ impl Reads {
     }
 
     fn push(&mut self, id: NameId, at: u32) {
-        if self.at.len() <= id.index() {
-            self.at.resize(id.index() + 1, Vec::new());
+        push(&mut self.at, id, at);
+    }
+
+    /// The first write of `id` at or after `pos`.
+    pub fn next_write(&self, id: NameId, pos: u32) -> Option<u32> {
+        let w = self
+            .writes
+            .get(id.index())
+            .map_or(&[][..], |v| v.as_slice());
+        let i = w.partition_point(|&p| p < pos);
+        w.get(i).copied()
+    }
+
+    /// The outermost loop that contains `pos` but not `outside`: the
+    /// statement after which something at `pos` is over, seen from
+    /// `outside`. `None` when every loop around `pos` also holds `outside`.
+    pub fn loop_around(&self, pos: u32, outside: u32) -> Option<Span> {
+        let contains = |s: Span, p: u32| s.start <= p && p < s.end;
+        let i = self.loops.partition_point(|(s, _)| s.start <= pos);
+        let mut cur = i.checked_sub(1).map(|i| i as u32);
+        // Up to the innermost loop that holds `pos`.
+        while let Some(c) = cur {
+            let (span, parent) = self.loops[c as usize];
+            if contains(span, pos) {
+                break;
+            }
+            cur = parent;
         }
-        self.at[id.index()].push(at);
+        let mut best = None;
+        while let Some(c) = cur {
+            let (span, parent) = self.loops[c as usize];
+            if contains(span, outside) {
+                break;
+            }
+            best = Some(span);
+            cur = parent;
+        }
+        best
     }
 
     /// The reads of `id`, in source order.
@@ -73,4 +123,11 @@ impl Reads {
     pub fn first_within(&self, id: NameId, start: u32, end: u32) -> Option<u32> {
         self.next_after(id, start).filter(|&p| p < end)
     }
+}
+
+fn push(table: &mut Vec<Vec<u32>>, id: NameId, at: u32) {
+    if table.len() <= id.index() {
+        table.resize(id.index() + 1, Vec::new());
+    }
+    table[id.index()].push(at);
 }

@@ -1,14 +1,17 @@
-//! `wb check`: every error and warning, then a summary.
+//! `wb check`: every error and warning, then a summary; `--fix` rewrites the
+//! program's forgets.
 
-use std::path::PathBuf;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
-use serde_json::json;
+use serde_json::Value;
 
-use wb::check;
+use wb::check::{self, Analysis};
 use wb::diag::Diagnostic;
+use wb::syntax::LineIndex;
 
-use super::{load, parse, report, Source, EXIT_PROGRAM};
+use super::{load, parse, report, usage_error, Source, EXIT_PROGRAM, EXIT_USAGE};
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
@@ -20,12 +23,28 @@ pub struct CheckArgs {
     /// `human` (default) or `json` (one object on standard output).
     #[arg(long, value_name = "FORMAT", default_value = "human")]
     format: Format,
+    /// `--deny warnings`: treat warnings as errors (exit 1).
+    #[arg(long, value_name = "WHAT")]
+    deny: Vec<Deny>,
+    /// Rewrite the file with each `forget` right after the last read (and
+    /// redundant ones removed), then check the result.
+    #[arg(long)]
+    fix: bool,
+    /// With `--fix`: print the rewritten program instead of saving it.
+    #[arg(long, requires = "fix", conflicts_with = "format")]
+    dry_run: bool,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
 enum Format {
     Human,
     Json,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
+enum Deny {
+    /// Every warning.
+    Warnings,
 }
 
 pub fn check(args: CheckArgs) -> i32 {
@@ -38,13 +57,66 @@ pub fn check(args: CheckArgs) -> i32 {
         emit(&args, &source, &parsed.diagnostics, None);
         return EXIT_PROGRAM;
     }
-    let analysis = check::check(&parsed.program, args.capacity);
-    emit(
-        &args,
-        &source,
-        &analysis.diagnostics,
-        Some((&analysis, &parsed.program)),
-    );
+    let mut analysis = check::check(&parsed.program, args.capacity);
+    if !args.fix {
+        return finish(&args, &source, &mut analysis);
+    }
+    let fixed = match check::fix(&parsed.program, &source.text, &analysis) {
+        Ok(f) => f,
+        Err(blocking) => {
+            if args.format == Format::Human {
+                eprintln!(
+                    "error: `--fix` only moves forgets; fix these errors first, then run it again"
+                );
+            }
+            emit(&args, &source, &blocking, None);
+            return EXIT_PROGRAM;
+        }
+    };
+    let to_stdout = args.dry_run || args.file.as_os_str() == "-";
+    if to_stdout {
+        print!("{}", fixed.text);
+        let _ = std::io::stdout().flush();
+    } else if fixed.changed() {
+        if let Err(e) = save(&args.file, &fixed.text) {
+            usage_error(&format!("cannot write `{}`: {e}", args.file.display()));
+            return EXIT_USAGE;
+        }
+    }
+    if args.format == Format::Human {
+        let verb = if to_stdout { "would change" } else { "fixed" };
+        if fixed.changed() {
+            eprintln!(
+                "{verb} {}: {} forget{} added, {} removed",
+                source.name,
+                fixed.added,
+                plural(fixed.added),
+                fixed.removed
+            );
+        } else {
+            eprintln!("{}: every forget is already in place", source.name);
+        }
+    }
+    // Report on the program as it now is.
+    let source = Source {
+        name: source.name,
+        text: fixed.text,
+    };
+    let parsed = parse(&source);
+    if !parsed.diagnostics.is_empty() {
+        emit(&args, &source, &parsed.diagnostics, None);
+        return EXIT_PROGRAM;
+    }
+    let mut analysis = check::check(&parsed.program, args.capacity);
+    finish(&args, &source, &mut analysis)
+}
+
+/// Reports an analysis and returns the exit code.
+fn finish(args: &CheckArgs, source: &Source, analysis: &mut Analysis) -> i32 {
+    if args.deny.contains(&Deny::Warnings) {
+        analysis.deny_warnings();
+    }
+    emit(args, source, &analysis.diagnostics, Some(analysis));
     if analysis.has_errors() {
         EXIT_PROGRAM
     } else {
@@ -52,44 +124,130 @@ pub fn check(args: CheckArgs) -> i32 {
     }
 }
 
-fn emit(
-    args: &CheckArgs,
-    source: &Source,
-    diags: &[Diagnostic],
-    summary: Option<(&check::Analysis, &wb::syntax::Program)>,
-) {
+/// Replaces `path` atomically: the text goes to a temporary file in the same
+/// directory, which is then renamed over the original, so a crash leaves
+/// either the old program or the new one, never half of one.
+fn save(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(text.as_bytes())?;
+    tmp.as_file().sync_all()?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        // Keep the program's permissions (the temporary file is 0600).
+        let _ = std::fs::set_permissions(tmp.path(), meta.permissions());
+    }
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn emit(args: &CheckArgs, source: &Source, diags: &[Diagnostic], summary: Option<&Analysis>) {
     match args.format {
-        Format::Json => {
-            let lines = wb::syntax::LineIndex::new(&source.text);
-            let mut obj = json!({
-                "diagnostics": diags.iter().map(|d| d.to_json(&source.text, &lines)).collect::<Vec<_>>(),
-            });
-            if let Some((a, _)) = summary {
-                obj["capacity"] = json!(a.capacity);
-                obj["peak"] = json!(a.peak);
-                obj["peak_line"] = json!(a.peak_span.map(|s| lines.line(s.start as usize)));
-            }
-            println!("{obj}");
-        }
+        Format::Json => println!("{}", json(source, diags, summary)),
         Format::Human => {
             report(diags, source);
-            if let Some((a, program)) = summary {
-                let errors = diags.iter().filter(|d| d.is_error()).count();
-                let warnings = diags.len() - errors;
-                let cap = a.capacity.map_or("none".to_owned(), |c| c.to_string());
-                let peak_line = a
-                    .peak_span
-                    .map(|s| format!(", first on line {}", program.lines.line(s.start as usize)))
-                    .unwrap_or_default();
-                let verdict = if errors == 0 { "ok" } else { "error" };
-                eprintln!(
-                    "{verdict}: {} — capacity {cap}, peak {}{peak_line}; {errors} error{}, {warnings} warning{}",
-                    source.name,
-                    a.peak,
-                    if errors == 1 { "" } else { "s" },
-                    if warnings == 1 { "" } else { "s" },
-                );
+            if let Some(a) = summary {
+                eprint!("{}", human_summary(source, a, args.capacity.is_some()));
             }
         }
     }
+}
+
+/// The summary line, and a hint when `--fix` would need fewer slots.
+fn human_summary(source: &Source, a: &Analysis, overridden: bool) -> String {
+    let lines = LineIndex::new(&source.text);
+    let (errors, warnings) = a.counts();
+    let cap = match (a.capacity, overridden) {
+        (Some(c), true) => format!("{c} (--capacity)"),
+        (Some(c), false) => c.to_string(),
+        (None, _) => "none".to_owned(),
+    };
+    let peak_line = a
+        .peak_span
+        .map(|s| format!(" on line {}", lines.line(s.start as usize)))
+        .unwrap_or_default();
+    let verdict = if errors == 0 { "ok" } else { "error" };
+    let mut out = format!(
+        "{verdict}: {}: capacity {cap}, peak {}{peak_line}, min_capacity {}; {errors} error{}, {warnings} warning{}\n",
+        source.name,
+        a.peak,
+        a.min_capacity,
+        plural(errors),
+        plural(warnings),
+    );
+    if a.min_capacity < a.peak {
+        out.push_str(&format!(
+            "  help: with each value forgotten right after its last read this program needs {} slot{}: `wb check --fix {}`\n",
+            a.min_capacity,
+            plural(a.min_capacity),
+            source.name
+        ));
+    }
+    out
+}
+
+/// One JSON object, keys in the order LANGUAGE.md §3 shows them.
+fn json(source: &Source, diags: &[Diagnostic], summary: Option<&Analysis>) -> String {
+    let lines = LineIndex::new(&source.text);
+    let mut out = String::from("{\"diagnostics\":[");
+    for (i, d) in diags.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        ordered(
+            &mut out,
+            &d.to_json(&source.text, &lines),
+            &[
+                "code", "severity", "message", "line", "column", "help", "note", "index",
+            ],
+        );
+    }
+    out.push(']');
+    if let Some(a) = summary {
+        let peak_line = a.peak_span.map(|s| lines.line(s.start as usize));
+        for (key, value) in [
+            ("capacity", Value::from(a.capacity)),
+            ("peak", Value::from(a.peak)),
+            ("peak_line", Value::from(peak_line)),
+            ("min_capacity", Value::from(a.min_capacity)),
+        ] {
+            out.push_str(&format!(",\"{key}\":{value}"));
+        }
+    }
+    out.push('}');
+    out
+}
+
+/// Writes a JSON object with `order`'s keys first, in that order.
+fn ordered(out: &mut String, value: &Value, order: &[&str]) {
+    let Value::Object(map) = value else {
+        out.push_str(&value.to_string());
+        return;
+    };
+    out.push('{');
+    let rest = map.keys().filter(|k| !order.contains(&k.as_str()));
+    let keys = order
+        .iter()
+        .copied()
+        .filter(|k| map.contains_key(*k))
+        .chain(rest.map(String::as_str));
+    for (i, k) in keys.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&Value::from(k).to_string());
+        out.push(':');
+        out.push_str(&map[k].to_string());
+    }
+    out.push('}');
 }

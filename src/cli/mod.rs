@@ -149,11 +149,7 @@ fn terminal_width() -> Option<usize> {
 
 /// Renders diagnostics to standard error.
 pub fn report(diags: &[Diagnostic], source: &Source) {
-    let style = stderr_style();
-    let mut out = String::new();
-    for d in diags {
-        out.push_str(&diag::render(d, &source.name, &source.text, style));
-    }
+    let out = diag::render_many(diags, &source.name, &source.text, stderr_style());
     eprint!("{out}");
 }
 

@@ -202,6 +202,7 @@ fn fail(
         obj["capacity"] = json!(a.capacity);
         obj["peak"] = json!(a.peak);
         obj["peak_line"] = json!(a.peak_span.map(|s| lines.line(s.start as usize)));
+        obj["min_capacity"] = json!(a.min_capacity);
     }
     if let Some(i) = diags.iter().find_map(|d| d.index) {
         obj["index"] = json!(i);
