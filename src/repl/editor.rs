@@ -113,7 +113,11 @@ impl Hinter for WbHelper {
     type Hint = String;
 
     fn hint(&self, line: &str, pos: usize, ctx: &Context<'_>) -> Option<String> {
-        self.hinter.hint(line, pos, ctx)
+        // The rest of a block from the history would hide the screen below:
+        // hint up to the end of its line.
+        let hint = self.hinter.hint(line, pos, ctx)?;
+        let first = hint.split('\n').next().unwrap_or("");
+        (!first.is_empty()).then(|| first.to_owned())
     }
 }
 
@@ -310,11 +314,13 @@ pub fn run(session: &mut Session, style: Style) -> i32 {
         let mut lock = stdout.lock();
         let mut printer = Printer::new(&mut lock, session.interrupt_flag());
         let outcome = session.eval_with(&entry, &mut printer);
+        printer.flush();
+        // The diagnostic first, then what it left (`board unchanged: …`).
+        eprint!("{}", outcome.stderr(style));
+        let _ = std::io::stderr().flush();
         printer.write(&outcome.stdout());
         printer.flush();
         drop(lock);
-        eprint!("{}", outcome.stderr(style));
-        let _ = std::io::stderr().flush();
         if outcome.status == Status::Quit {
             break;
         }

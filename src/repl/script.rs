@@ -109,7 +109,7 @@ pub fn run(
     }
     if !pending.trim().is_empty() {
         // The input ended inside a block: run it for its syntax error.
-        let outcome = session.eval_with(&pending, &mut printer);
+        let outcome = session.eval_last(&pending, &mut printer);
         runner.report(&outcome, &mut printer, err);
     }
     printer.flush();
@@ -124,13 +124,16 @@ struct Runner {
 impl Runner {
     /// Prints an outcome; true when the session should end.
     fn report(&mut self, outcome: &Outcome, printer: &mut Printer, err: &mut dyn Write) -> bool {
+        printer.flush();
+        // The diagnostic first, then what it left (`board unchanged: …`).
+        let _ = err.write_all(outcome.stderr(self.style).as_bytes());
+        let _ = err.flush();
         printer.write(&outcome.stdout());
         printer.flush();
         if printer.closed {
             // Nobody reads any more (`| head`): stop quietly, as `wb run` does.
             return true;
         }
-        let _ = err.write_all(outcome.stderr(self.style).as_bytes());
         if outcome.status == Status::Failed || outcome.status == Status::Incomplete {
             self.failed = true;
         }

@@ -291,6 +291,16 @@ impl Session {
     /// Runs one entry, handing each read to `obs` as it happens (a long loop
     /// of reads then shows its progress and holds no memory).
     pub fn eval_with(&mut self, entry: &str, obs: &mut dyn Observer) -> Outcome {
+        self.entry(entry, obs, false)
+    }
+
+    /// Runs an entry even if it ends inside an open block (the input ended
+    /// there): the block's syntax error is reported.
+    pub fn eval_last(&mut self, entry: &str, obs: &mut dyn Observer) -> Outcome {
+        self.entry(entry, obs, true)
+    }
+
+    fn entry(&mut self, entry: &str, obs: &mut dyn Observer, last: bool) -> Outcome {
         let trimmed = entry.trim();
         if trimmed.is_empty() {
             return Outcome::default();
@@ -298,7 +308,7 @@ impl Session {
         if let Some(command) = trimmed.strip_prefix(':') {
             return self.command(command, obs);
         }
-        if needs_more(entry) {
+        if !last && needs_more(entry) {
             return Outcome {
                 status: Status::Incomplete,
                 ..Outcome::default()
