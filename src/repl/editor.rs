@@ -65,6 +65,10 @@ impl WbHelper {
             c.sort();
             return (lead, c);
         }
+        if head.starts_with(':') {
+            // A command's argument is a file name, not a word of the language.
+            return (pos, Vec::new());
+        }
         let start = before
             .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
             .map_or(0, |i| i + 1);
@@ -101,8 +105,13 @@ impl Completer for WbHelper {
         let pairs = words
             .into_iter()
             .map(|w| Pair {
-                display: w.clone(),
-                replacement: w,
+                // A keyword is always followed by something: add the space.
+                replacement: if KEYWORDS.contains(&w.as_str()) {
+                    format!("{w} ")
+                } else {
+                    w.clone()
+                },
+                display: w,
             })
             .collect();
         Ok((start, pairs))
@@ -329,4 +338,54 @@ pub fn run(session: &mut Session, style: Style) -> i32 {
         }
     }
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn helper() -> WbHelper {
+        WbHelper::new(
+            vec!["write".into(), "alpha".into(), "alp2".into(), "abs".into()],
+            true,
+        )
+    }
+
+    #[test]
+    fn completes_the_word_before_the_cursor() {
+        let h = helper();
+        assert_eq!(
+            h.candidates("write t = al", 12),
+            (10, vec!["alp2".into(), "alpha".into()])
+        );
+        assert_eq!(h.candidates("wr", 2), (0, vec!["write".into()]));
+        assert_eq!(h.candidates("read 1", 6), (5, vec![]));
+    }
+
+    #[test]
+    fn completes_commands_at_the_start_only() {
+        let h = helper();
+        assert_eq!(h.candidates("  :un", 5), (2, vec![":undo".into()]));
+        assert_eq!(h.candidates(":q", 2), (0, vec![":quit".into()]));
+        assert_eq!(h.candidates(":save a", 7).1, Vec::<String>::new());
+    }
+
+    #[test]
+    fn highlighting_keeps_the_text() {
+        let line = "write x = abs(y) # note {";
+        let shown = highlight(line);
+        assert!(shown.contains("\x1b[1;34mwrite\x1b[0m"));
+        assert!(shown.contains("\x1b[2m# note {\x1b[0m"));
+        let mut plain = String::new();
+        let mut in_escape = false;
+        for c in shown.chars() {
+            match (in_escape, c) {
+                (false, '\x1b') => in_escape = true,
+                (true, 'm') => in_escape = false,
+                (true, _) => {}
+                (false, c) => plain.push(c),
+            }
+        }
+        assert_eq!(plain, line);
+    }
 }
