@@ -206,3 +206,41 @@ fn save_to_an_unwritable_place_is_an_error_and_leaves_no_file() {
     assert!(stderr.contains("error: cannot write"), "{stderr}");
     assert!(!target.exists());
 }
+
+/// Every example, typed into the REPL line by line, reads what `wb run`
+/// reads; saved, it runs to the same reads again.
+#[test]
+fn every_example_typed_in_reads_what_wb_run_reads() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut seen = 0;
+    for entry in std::fs::read_dir("examples").expect("examples/ exists") {
+        let path = entry.expect("a directory entry").path();
+        if path.extension().and_then(|e| e.to_str()) != Some("wb") {
+            continue;
+        }
+        seen += 1;
+        let program = std::fs::read_to_string(&path).expect("the example reads");
+        let run = wb().arg("run").arg(&path).output().expect("runs");
+        let expected = String::from_utf8_lossy(&run.stdout).into_owned();
+        let saved = dir.path().join(path.file_name().expect("a file name"));
+        let input = format!("{program}\n:save {}\n", saved.display());
+        let out = wb().arg("repl").write_stdin(input).output().expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{}: {stderr}", path.display());
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let reads: String = stdout
+            .lines()
+            .filter(|l| !l.starts_with('[') && !l.starts_with("saved"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(reads, expected, "{}", path.display());
+        let again = wb().arg("run").arg(&saved).output().expect("runs");
+        assert_eq!(
+            String::from_utf8_lossy(&again.stdout),
+            expected,
+            "{}",
+            saved.display()
+        );
+    }
+    assert!(seen >= 6, "only {seen} examples found");
+}
