@@ -336,37 +336,37 @@ impl Session {
         if !entry.ends_with('\n') {
             entry.push('\n');
         }
-        let working = format!("{}{entry}", self.text);
         let (items, diags) = syntax::parse_items(&entry, offset, &mut self.program.names);
         if !diags.is_empty() {
-            return Outcome::failed(diags, working);
+            return Outcome::failed(diags, format!("{}{entry}", self.text));
         }
         if items.iter().any(|i| matches!(i, Item::Board(_))) {
-            return self.board_entry(&items, working);
+            return self.board_entry(&items, format!("{}{entry}", self.text));
         }
         let snapshot = self.snapshot(
             summary(&entry),
             Kept::Prefix {
-                text: self.text.len(),
+                text: offset,
                 items: self.program.items.len(),
             },
         );
-        let lines = LineIndex::new(&working);
+        // The entry joins the text now; a failure cuts it back (restore).
+        self.text.push_str(&entry);
+        self.program.lines.extend(&entry, offset);
         for item in &items {
             if let Item::Stmt(s) = item {
                 self.checker.reads_mut().stmt(s);
             }
         }
-        self.checker.set_lines(lines.clone());
+        self.checker.set_lines(self.program.lines.clone());
         let before = self.checker.diagnostics().len();
         for item in &items {
             self.checker.item(item, &self.program.names);
         }
         let found = self.checker.diagnostics()[before..].to_vec();
         if found.iter().any(Diagnostic::is_error) {
-            self.restore(snapshot);
             let errors = found.into_iter().filter(Diagnostic::is_error).collect();
-            return Outcome::failed(errors, working);
+            return self.fail(snapshot, errors);
         }
         if items
             .iter()
@@ -379,21 +379,15 @@ impl Session {
                 &Overrides::default(),
             ) {
                 Ok(b) => *self.state.bindings_mut() = b,
-                Err(d) => {
-                    self.restore(snapshot);
-                    return Outcome::failed(vec![d], working);
-                }
+                Err(d) => return self.fail(snapshot, vec![d]),
             }
         }
-        self.program.lines = lines;
-        let (result, board) = self.run(&items, &working, obs);
+        let (result, board) = self.run(&items, obs);
         if let Err(d) = result {
-            self.restore(snapshot);
-            let mut out = Outcome::failed(vec![d], working);
+            let mut out = self.fail(snapshot, vec![d]);
             out.board = Some(format!("board unchanged: {}", self.board_line()));
             return out;
         }
-        self.text = working;
         self.program.items.extend(items.iter().cloned());
         self.undo.push(snapshot);
         let changes_board = items
@@ -411,15 +405,18 @@ impl Session {
         }
     }
 
+    /// An entry failed: the diagnostics (against the text with the entry),
+    /// and the session back as it was.
+    fn fail(&mut self, snapshot: Snapshot, diagnostics: Vec<Diagnostic>) -> Outcome {
+        let source = self.text.clone();
+        self.restore(snapshot);
+        Outcome::failed(diagnostics, source)
+    }
+
     /// Runs the statements among `items` on the session's state (in
     /// `self.state` afterwards, whatever happened); returns the result and the
     /// board line after the run.
-    fn run(
-        &mut self,
-        items: &[Item],
-        src: &str,
-        obs: &mut dyn Observer,
-    ) -> (Result<(), Diagnostic>, String) {
+    fn run(&mut self, items: &[Item], obs: &mut dyn Observer) -> (Result<(), Diagnostic>, String) {
         self.interrupt.store(false, Ordering::Relaxed);
         let limits = Limits {
             max_steps: None,
@@ -428,7 +425,7 @@ impl Session {
         let state = std::mem::take(&mut self.state);
         let mut machine = Machine::resume(
             &self.program,
-            src,
+            &self.text,
             self.checker.symbols(),
             self.capacity,
             state,
@@ -517,13 +514,11 @@ impl Session {
             },
         );
         let items = built.items.clone();
-        let text = built.text.clone();
         self.install(built);
         self.state = State::new(bindings);
-        let (result, board) = self.run(&items, &text, obs);
+        let (result, board) = self.run(&items, obs);
         if let Err(d) = result {
-            self.restore(snapshot);
-            return Outcome::failed(vec![d], text);
+            return self.fail(snapshot, vec![d]);
         }
         self.undo.push(snapshot);
         Outcome {
@@ -575,12 +570,15 @@ impl Session {
     }
 
     /// The session as it is now, for `:undo` or to restore after a failure.
+    ///
+    /// The checker is left without its line index: every caller next either
+    /// gives it the lines of the grown text or replaces it (so a long session
+    /// copies its line index once per entry, not twice).
     fn snapshot(&mut self, what: String, text: Kept) -> Snapshot {
         let reads = std::mem::take(self.checker.reads_mut());
         self.checker.set_lines(LineIndex::default());
         let checker = self.checker.clone();
         *self.checker.reads_mut() = reads;
-        self.checker.set_lines(self.program.lines.clone());
         Snapshot {
             what,
             text,
@@ -595,13 +593,14 @@ impl Session {
             Kept::Prefix { text, items } => {
                 self.text.truncate(text);
                 self.program.items.truncate(items);
+                self.program.lines.truncate(text);
             }
             Kept::Whole { text, items } => {
                 self.text = text;
                 self.program.items = items;
+                self.program.lines = LineIndex::new(&self.text);
             }
         }
-        self.program.lines = LineIndex::new(&self.text);
         self.checker = snapshot.checker;
         *self.checker.reads_mut() = reads_of(&self.program.items);
         self.checker.set_lines(self.program.lines.clone());
