@@ -11,7 +11,8 @@ use crate::interp::{self, Limits, Machine, Observer, Overrides};
 use crate::suggest;
 use crate::trace::Trace;
 
-use super::session::{Outcome, Session, Status};
+use super::outcome::{Outcome, Status};
+use super::session::Session;
 
 /// Every command, with what it does (the `:help` text and Tab completion).
 pub const COMMANDS: [(&str, &str); 10] = [

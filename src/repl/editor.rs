@@ -25,8 +25,9 @@ use crate::diag::Style;
 use crate::syntax::KEYWORDS;
 
 use super::command::COMMANDS;
+use super::outcome::Status;
 use super::script::Printer;
-use super::session::{needs_more, Session, Status};
+use super::session::{needs_more, Session};
 
 /// The rustyline helper: completion of keywords, names and commands; hints
 /// from the history; keywords and comments highlighted; the validator.

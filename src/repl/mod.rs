@@ -6,6 +6,7 @@
 //! - [`session`]: the [`Session`], a program that grows entry by entry.
 //!   `Session::eval(entry) -> Outcome` is the whole core; tests drive it
 //!   directly. An entry that fails changes nothing.
+//! - [`outcome`]: what an entry did ([`Outcome`]), as plain data.
 //! - [`command`]: the `:` commands (`:board`, `:check`, `:undo`, `:save`, …).
 //! - [`editor`]: the terminal front end on rustyline (completion, hints,
 //!   highlighting, the validator, history, Ctrl-C).
@@ -14,7 +15,9 @@
 
 pub mod command;
 pub mod editor;
+pub mod outcome;
 pub mod script;
 pub mod session;
 
-pub use session::{needs_more, Outcome, Session, Status, DEFAULT_CAPACITY, SOURCE_NAME};
+pub use outcome::{Outcome, Status};
+pub use session::{needs_more, Session, DEFAULT_CAPACITY, SOURCE_NAME};

@@ -12,7 +12,8 @@ use crate::interp::{Observer, Read};
 
 use crate::syntax;
 
-use super::session::{format_read, Outcome, Session, Status};
+use super::outcome::{format_read, Outcome, Status};
+use super::session::Session;
 
 /// Prints each read as it happens: `TEXT = VALUE`. A closed output (`| head`)
 /// interrupts the run and is remembered.
