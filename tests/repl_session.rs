@@ -180,6 +180,8 @@ fn declarations_work_interactively() {
     assert_eq!(o.board.as_deref(), Some("[ s=24 | · | · ]"));
     let o = ok(&mut s, "each x { read x }");
     assert_eq!(reads(&o), ["x = 1", "x = 2", "x = 3"]);
+    // A loop that only reads leaves the board alone: it is not shown.
+    assert_eq!(o.board, None);
     // An input with no value cannot be declared: it could never be read.
     let o = s.eval("input b");
     assert_eq!(o.codes(), ["wb::missing_input"]);

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use crate::check::{Checker, NameKind, Reads};
 use crate::diag::{self, Code, Diagnostic};
 use crate::interp::{self, Limits, Machine, Observer, Overrides, Read, State};
-use crate::syntax::{self, Func, Item, LineIndex, Names, Program, StmtKind, KEYWORDS};
+use crate::syntax::{self, Func, Item, LineIndex, Names, Program, Stmt, StmtKind, KEYWORDS};
 
 use super::outcome::{Outcome, Status};
 
@@ -290,7 +290,7 @@ impl Session {
         self.undo.push(snapshot);
         let changes_board = items
             .iter()
-            .any(|i| matches!(i, Item::Stmt(s) if !matches!(s.kind, StmtKind::Read(_))));
+            .any(|i| matches!(i, Item::Stmt(s) if changes_board(s)));
         Outcome {
             board: changes_board.then_some(board),
             source: if found.is_empty() {
@@ -515,6 +515,18 @@ impl Session {
     pub(crate) fn fresh_interrupt(&self) -> &AtomicBool {
         self.interrupt.store(false, Ordering::Relaxed);
         &self.interrupt
+    }
+}
+
+/// Whether a statement writes or forgets (itself or in its loop body): then
+/// the board is shown after it.
+fn changes_board(stmt: &Stmt) -> bool {
+    match &stmt.kind {
+        StmtKind::Write { .. } | StmtKind::Forget(_) => true,
+        StmtKind::Read(_) => false,
+        StmtKind::Each { body, .. } | StmtKind::Repeat { body, .. } => {
+            body.iter().any(changes_board)
+        }
     }
 }
 
