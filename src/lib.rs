@@ -6,6 +6,7 @@
 //! - [`syntax`]: source text to an AST with byte spans (pest grammar).
 //! - [`check`]: names, board rules and liveness, statically, every error at once.
 //! - [`interp`]: runs a checked program with the capacity enforced.
+//! - [`repl`]: the interactive session behind `wb repl`.
 //! - [`diag`]: diagnostics as data, rendered with miette or as JSON.
 //!
 //! See `ARCHITECTURE.md` for the map and `LANGUAGE.md`-level docs in `docs/`.
@@ -18,6 +19,7 @@ pub mod diag;
 pub mod exercise;
 pub mod interp;
 pub mod number;
+pub mod repl;
 pub mod suggest;
 pub mod syntax;
 pub mod trace;

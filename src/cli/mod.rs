@@ -2,6 +2,7 @@
 //! source, choosing how diagnostics look, exit codes. No language logic here.
 
 mod check;
+mod repl;
 mod run;
 
 use std::io::{IsTerminal, Read as _};
@@ -32,6 +33,8 @@ enum Command {
     Run(run::RunArgs),
     /// Check a program's slot budget: every error and warning, and a summary.
     Check(check::CheckArgs),
+    /// An interactive board: statements run as they are typed.
+    Repl(repl::ReplArgs),
 }
 
 /// Runs the command line; returns the exit code.
@@ -47,6 +50,7 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Check(args) => check::check(args),
+        Command::Repl(args) => repl::repl(args),
     }
 }
 

@@ -180,6 +180,38 @@ impl<'p> Machine<'p> {
         }
     }
 
+    /// A machine that continues from `state`, as a previous machine left it
+    /// (see [`Machine::into_state`]): the REPL runs a session entry by entry,
+    /// each entry with a machine over the session text so far. Names interned
+    /// since the state was saved start off the board.
+    pub fn resume(
+        program: &'p Program,
+        src: &'p str,
+        symbols: &Symbols,
+        capacity: usize,
+        state: State,
+    ) -> Self {
+        let mut machine = Machine::new(program, src, symbols, capacity, state.bindings);
+        let mut values = state.values;
+        values.resize(program.names.len().max(values.len()), 0.0);
+        machine.values = values;
+        machine.board = state.board;
+        machine.steps = state.steps;
+        machine.peak = state.peak;
+        machine
+    }
+
+    /// What the run leaves behind, to resume from with [`Machine::resume`].
+    pub fn into_state(self) -> State {
+        State {
+            board: self.board,
+            values: self.values,
+            bindings: self.bindings,
+            steps: self.steps,
+            peak: self.peak,
+        }
+    }
+
     /// The board's slots.
     pub fn board(&self) -> &Board {
         &self.board

@@ -94,6 +94,19 @@ impl LineIndex {
     pub fn line_start(&self, line: usize) -> usize {
         self.starts[(line.max(1) - 1).min(self.starts.len() - 1)]
     }
+
+    /// Indexes `appended`, text added at byte `offset` (the end of the text
+    /// indexed so far): the REPL's session grows entry by entry.
+    pub fn extend(&mut self, appended: &str, offset: usize) {
+        self.starts
+            .extend(memchr_newlines(appended).map(|start| start + offset));
+    }
+
+    /// Forgets the lines past byte `len` (the text was cut back to `len`).
+    pub fn truncate(&mut self, len: usize) {
+        let keep = self.starts.partition_point(|&s| s <= len).max(1);
+        self.starts.truncate(keep);
+    }
 }
 
 fn memchr_newlines(src: &str) -> impl Iterator<Item = usize> + '_ {
@@ -116,6 +129,16 @@ mod tests {
         assert_eq!(idx.line(3), 2);
         assert_eq!(idx.line_col(src, 6), (2, 3));
         assert_eq!(idx.line(src.len()), 3);
+    }
+
+    #[test]
+    fn extending_and_truncating_match_indexing_anew() {
+        let (a, b) = ("board 3\n", "write x = 1\nread x\n");
+        let mut idx = LineIndex::new(a);
+        idx.extend(b, a.len());
+        assert_eq!(idx, LineIndex::new(&format!("{a}{b}")));
+        idx.truncate(a.len());
+        assert_eq!(idx, LineIndex::new(a));
     }
 
     #[test]

@@ -1,0 +1,239 @@
+//! The `:` commands: what the session can do besides running statements.
+//!
+//! Each is a small call into the library on the session so far (the checker
+//! for `:check`, the trace observer for `:trace`); none knows a language rule.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use crate::check;
+use crate::interp::{self, Limits, Machine, Observer, Overrides};
+use crate::suggest;
+use crate::trace::Trace;
+
+use super::outcome::{Outcome, Status};
+use super::session::Session;
+
+/// Every command, with what it does (the `:help` text and Tab completion).
+pub const COMMANDS: [(&str, &str); 10] = [
+    (":board", "show the board"),
+    (
+        ":check",
+        "check the session so far as a program: warnings and a summary",
+    ),
+    (
+        ":trace",
+        "replay the session so far, showing the board after every statement",
+    ),
+    (":undo", "take back the last change (any number of times)"),
+    (
+        ":save",
+        ":save FILE — write the session as a .wb script that replays to this board",
+    ),
+    (
+        ":load",
+        ":load FILE — replace the session with a program, run from an empty board",
+    ),
+    (":reset", "empty the board and the session (the size stays)"),
+    (":help", "this list"),
+    (":quit", "leave (Ctrl-D does too)"),
+    (":q", "leave"),
+];
+
+impl Session {
+    /// Runs a `:` command (`command` is what follows the colon).
+    pub(crate) fn command(&mut self, command: &str, obs: &mut dyn Observer) -> Outcome {
+        let (name, arg) = match command.split_once(char::is_whitespace) {
+            Some((n, a)) => (n, a.trim()),
+            None => (command, ""),
+        };
+        let takes_file = matches!(name, "save" | "load");
+        if !arg.is_empty() && !takes_file {
+            return Outcome::error(format!("`:{name}` takes no argument"));
+        }
+        match name {
+            "board" => Outcome {
+                output: format!(
+                    "{} of {} slots in use, peak {}\n",
+                    self.occupancy(),
+                    self.capacity(),
+                    self.state().peak()
+                ),
+                board: Some(self.board_line()),
+                ..Outcome::default()
+            },
+            "check" => self.check_command(),
+            "trace" => self.trace_command(),
+            "undo" => match self.undo() {
+                Some(what) => Outcome {
+                    output: format!("undid `{what}`\n"),
+                    board: Some(self.board_line()),
+                    ..Outcome::default()
+                },
+                None => Outcome::error("nothing to undo"),
+            },
+            "save" | "load" if arg.is_empty() => Outcome::error(format!(
+                "`:{name}` needs a file name, as in `:{name} session.wb`"
+            )),
+            "save" => self.save(Path::new(arg)),
+            "load" => match std::fs::read(arg) {
+                Ok(bytes) => match String::from_utf8(bytes) {
+                    Ok(text) => self.load(&text, obs),
+                    Err(_) => Outcome::error(format!("`{arg}` is not UTF-8 text")),
+                },
+                Err(e) => Outcome::error(format!("cannot read `{arg}`: {}", io_why(&e))),
+            },
+            "reset" => self.reset(),
+            "help" => Outcome {
+                output: help(),
+                ..Outcome::default()
+            },
+            "quit" | "q" => Outcome {
+                status: Status::Quit,
+                ..Outcome::default()
+            },
+            _ => {
+                let known = COMMANDS.iter().map(|(c, _)| &c[1..]);
+                let hint = suggest::nearest(name, known)
+                    .map(|c| format!(" (did you mean `:{c}`?)"))
+                    .unwrap_or_default();
+                Outcome::error(format!(
+                    "unknown command `:{name}`{hint}; `:help` lists the commands"
+                ))
+            }
+        }
+    }
+
+    /// `:check`: the full checker over the session text, as `wb check` runs it.
+    fn check_command(&self) -> Outcome {
+        let analysis = check::check(self.program(), None);
+        let errors = analysis.diagnostics.iter().filter(|d| d.is_error()).count();
+        let warnings = analysis.diagnostics.len() - errors;
+        let peak_line = analysis
+            .peak_span
+            .map(|s| {
+                format!(
+                    ", first on line {}",
+                    self.program().lines.line(s.start as usize)
+                )
+            })
+            .unwrap_or_default();
+        let verdict = if errors == 0 { "ok" } else { "error" };
+        Outcome {
+            status: if errors == 0 {
+                Status::Done
+            } else {
+                Status::Failed
+            },
+            output: format!(
+                "{verdict}: the session ({} lines) — capacity {}, peak {}{peak_line}; {errors} error{}, {warnings} warning{}\n",
+                self.program().lines.line(self.text().len().saturating_sub(1)),
+                self.capacity(),
+                analysis.peak,
+                plural(errors),
+                plural(warnings),
+            ),
+            diagnostics: analysis.diagnostics,
+            source: self.text().to_owned(),
+            ..Outcome::default()
+        }
+    }
+
+    /// `:trace`: the session replayed from an empty board through the same
+    /// observer as `wb run --trace`.
+    fn trace_command(&self) -> Outcome {
+        let symbols = self.checker().symbols();
+        let program = self.program();
+        let bindings = match interp::bind(symbols, &program.names, &Overrides::default()) {
+            Ok(b) => b,
+            Err(d) => return Outcome::failed(vec![d], self.text().to_owned()),
+        };
+        let mut buf: Vec<u8> = Vec::new();
+        let limits = Limits {
+            max_steps: None,
+            interrupt: Some(self.fresh_interrupt()),
+        };
+        let mut machine = Machine::new(program, self.text(), symbols, self.capacity(), bindings);
+        let mut trace = Trace::new(
+            &mut buf,
+            program,
+            self.text(),
+            self.capacity(),
+            self.state().peak(),
+        );
+        let result = machine.run(&program.items, &mut trace, limits);
+        trace.flush();
+        drop(trace);
+        let output = String::from_utf8_lossy(&buf).into_owned();
+        match result {
+            Ok(()) => Outcome {
+                output,
+                ..Outcome::default()
+            },
+            Err(d) => Outcome {
+                output,
+                ..Outcome::failed(vec![d], self.text().to_owned())
+            },
+        }
+    }
+
+    /// `:save FILE`: the session text, written to a temporary file beside
+    /// FILE and renamed over it, so FILE is never half written.
+    fn save(&self, path: &Path) -> Outcome {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let written = tempfile::NamedTempFile::new_in(dir).and_then(|mut tmp| {
+            tmp.write_all(self.text().as_bytes())?;
+            tmp.flush()?;
+            tmp.persist(path).map_err(|e| e.error)?;
+            Ok(())
+        });
+        match written {
+            Ok(()) => Outcome {
+                output: format!(
+                    "saved the session ({} lines) to {}\n",
+                    self.program()
+                        .lines
+                        .line(self.text().len().saturating_sub(1)),
+                    path.display()
+                ),
+                ..Outcome::default()
+            },
+            Err(e) => Outcome::error(format!("cannot write `{}`: {}", path.display(), io_why(&e))),
+        }
+    }
+}
+
+/// The `:help` text.
+pub fn help() -> String {
+    let mut out = String::from(
+        "Type a statement (`write x = a * b`, `forget x`, `read x`), a declaration\n\
+         (`input a = 4`, `stream s = [1, 2]`, `board 4`), or an expression to read it.\n\
+         `each`/`repeat` blocks continue until their braces close. Commands:\n",
+    );
+    for (c, what) in COMMANDS.iter().filter(|(c, _)| *c != ":q") {
+        out.push_str(&format!("  {c:<7} {what}\n"));
+    }
+    out.push_str(
+        "Tab completes names and commands; Ctrl-C cancels the line or a running statement.\n",
+    );
+    out
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn io_why(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        _ => e.to_string(),
+    }
+}
