@@ -35,8 +35,12 @@ pub struct Parsed {
 
 /// Parses a whole source text.
 pub fn parse(src: &str) -> Parsed {
+    parse_whole(src, true)
+}
+
+fn parse_whole(src: &str, fast_path: bool) -> Parsed {
     let mut names = Names::default();
-    let (items, diagnostics) = parse_items(src, 0, &mut names);
+    let (items, diagnostics) = parse_items_with(src, 0, &mut names, fast_path);
     Parsed {
         program: Program {
             items,
@@ -61,16 +65,7 @@ pub fn parse_items(src: &str, offset: usize, names: &mut Names) -> (Vec<Item>, V
 /// path is tested against.
 #[doc(hidden)]
 pub fn parse_reference(src: &str) -> Parsed {
-    let mut names = Names::default();
-    let (items, diagnostics) = parse_items_with(src, 0, &mut names, false);
-    Parsed {
-        program: Program {
-            items,
-            names,
-            lines: LineIndex::new(src),
-        },
-        diagnostics,
-    }
+    parse_whole(src, false)
 }
 
 fn parse_items_with(
