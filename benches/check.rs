@@ -28,6 +28,26 @@ pub fn clean_program(n: usize) -> String {
     out
 }
 
+/// A loop body of `3n` statements over `n` values the loop carries: each
+/// loop's summary is as wide as the program (this once cost quadratic time).
+pub fn wide_program(n: usize) -> String {
+    let mut out = format!("board {}\ninput a = 1\n", n + 5);
+    for i in 0..n {
+        out.push_str(&format!("write c{i} = a\n"));
+    }
+    out.push_str("repeat 2 {\n");
+    for i in 0..n {
+        out.push_str(&format!(
+            "  write t{i} = c{i} + 1\n  read t{i}\n  forget t{i}\n"
+        ));
+    }
+    out.push_str("}\n");
+    for i in 0..n {
+        out.push_str(&format!("read c{i}\n"));
+    }
+    out
+}
+
 /// A program with `n` independent `board_full` errors.
 pub fn overflowing_program(n: usize) -> String {
     let mut out = String::from("board 1\ninput a = 1\n");
@@ -104,6 +124,20 @@ fn ratios(_: &mut Criterion) {
         "ratio 1M/100k: parse {:.2}x, check {:.2}x",
         rows[1].1.as_secs_f64() / rows[0].1.as_secs_f64(),
         rows[1].2.as_secs_f64() / rows[0].2.as_secs_f64()
+    );
+    let mut wide = Vec::new();
+    for n in [10_000, 100_000] {
+        let src = wide_program(n);
+        let parsed = syntax::parse(&src);
+        wide.push(time(&mut || drop(check::check(&parsed.program, None))));
+        println!(
+            "wide loop body over {n:>7} carried values: check {:>10.3?}",
+            wide[wide.len() - 1]
+        );
+    }
+    println!(
+        "ratio 100k/10k: check {:.2}x",
+        wide[1].as_secs_f64() / wide[0].as_secs_f64()
     );
     let mut rows = Vec::new();
     for n in [1_000, 10_000, 100_000] {

@@ -152,6 +152,7 @@ impl Rewrite<'_, '_> {
     /// forget `want`.
     fn gap(&mut self, after: Option<StmtId>, run: &[StmtId], want: Vec<NameId>, in_tail: bool) {
         let mut have: Vec<NameId> = Vec::new();
+        let mut seen: HashSet<NameId> = HashSet::new();
         let mut spans: Vec<Span> = Vec::new();
         let mut dup = false;
         for &f in run {
@@ -159,27 +160,28 @@ impl Rewrite<'_, '_> {
             spans.push(s.span);
             if let StmtKind::Forget(list) = &s.kind {
                 for n in list {
-                    if have.contains(&n.id) {
-                        dup = true;
-                    } else {
+                    if seen.insert(n.id) {
                         have.push(n.id);
+                    } else {
+                        dup = true;
                     }
                 }
             }
         }
+        let has: HashSet<NameId> = have.iter().copied().collect();
         let mut want = want;
         if in_tail {
-            want.retain(|n| have.contains(n));
+            want.retain(|n| has.contains(n));
         }
-        let same = !dup && have.len() == want.len() && want.iter().all(|n| have.contains(n));
-        if same {
+        let wants: HashSet<NameId> = want.iter().copied().collect();
+        if !dup && has == wants {
             return;
         }
-        self.added += want.iter().filter(|n| !have.contains(n)).count();
-        self.removed += have.iter().filter(|n| !want.contains(n)).count();
+        self.added += want.iter().filter(|n| !has.contains(n)).count();
+        self.removed += have.iter().filter(|n| !wants.contains(n)).count();
         // Keep the program's order for names it already forgets here.
-        let mut order: Vec<NameId> = have.iter().copied().filter(|n| want.contains(n)).collect();
-        order.extend(want.iter().copied().filter(|n| !have.contains(n)));
+        let mut order: Vec<NameId> = have.iter().copied().filter(|n| wants.contains(n)).collect();
+        order.extend(want.iter().copied().filter(|n| !has.contains(n)));
         let stmt = if order.is_empty() {
             String::new()
         } else {

@@ -74,55 +74,35 @@ impl<'p> Index<'p> {
 
     /// The summary of a body, from its statements' ids, last to first.
     fn summarize(&self, body: &[StmtId]) -> Summary {
-        let mut gen: Vec<NameId> = Vec::new();
-        let mut writes: Vec<NameId> = Vec::new();
+        let mut gen: HashSet<NameId> = HashSet::new();
+        let mut writes: HashSet<NameId> = HashSet::new();
         for &id in body.iter().rev() {
             let s = self.stmts[id as usize];
             match &s.kind {
-                StmtKind::Write {
-                    target,
-                    value,
-                    gate,
-                } => {
+                StmtKind::Write { target, gate, .. } => {
                     if gate.is_none() {
-                        gen.retain(|&n| n != target.id);
+                        gen.remove(&target.id);
                     } else {
-                        gen.push(target.id);
+                        gen.insert(target.id);
                     }
-                    gen.extend(value.names().map(|n| n.id));
-                    if let Some(g) = gate {
-                        gen.extend(g.expr().names().map(|n| n.id));
-                    }
-                    writes.push(target.id);
+                    gen.extend(own_reads(s).map(|n| n.id));
+                    writes.insert(target.id);
                 }
-                StmtKind::Read(exprs) => {
-                    for e in exprs {
-                        gen.extend(e.names().map(|n| n.id));
-                    }
-                }
+                StmtKind::Read(_) => gen.extend(own_reads(s).map(|n| n.id)),
                 StmtKind::Forget(_) => {}
                 StmtKind::Each { .. } | StmtKind::Repeat { .. } => {
                     if let Some(inner) = &self.summary[id as usize] {
-                        gen.extend_from_slice(&inner.gen);
-                        writes.extend_from_slice(&inner.writes);
+                        gen.extend(inner.gen.iter().copied());
+                        writes.extend(inner.writes.iter().copied());
                     }
                 }
             }
-            // Keep the lists small as they grow (a body of a million reads
-            // of a few names).
-            if gen.len() > 64 {
-                gen.sort_unstable();
-                gen.dedup();
-            }
-            if writes.len() > 64 {
-                writes.sort_unstable();
-                writes.dedup();
-            }
         }
+        // Sorted, so that everything computed from them is deterministic.
+        let mut gen: Vec<NameId> = gen.into_iter().collect();
         gen.sort_unstable();
-        gen.dedup();
+        let mut writes: Vec<NameId> = writes.into_iter().collect();
         writes.sort_unstable();
-        writes.dedup();
         Summary { gen, writes }
     }
 }
