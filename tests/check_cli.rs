@@ -276,3 +276,40 @@ fn run_json_failures_carry_min_capacity() {
     assert_eq!(v["peak"], 3);
     assert_eq!(v["diagnostics"][0]["code"], "wb::board_full");
 }
+
+#[test]
+fn fix_on_standard_input_prints_the_result() {
+    let out = wb()
+        .args(["check", "--fix", "-"])
+        .write_stdin(
+            "board 2\ninput a = 1\nwrite x = a\nwrite y = x\nread y\nwrite z = y\nread z\n",
+        )
+        .output()
+        .expect("wb runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "board 2\ninput a = 1\nwrite x = a\nwrite y = x\nforget x\nread y\nwrite z = y\nread z\n"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn fix_through_a_symbolic_link_rewrites_the_file_it_points_to() {
+    let (dir, path) = scratch("board_full.wb");
+    let link = dir.path().join("link.wb");
+    std::os::unix::fs::symlink(&path, &link).expect("symlink");
+    let out = wb()
+        .args(["check", "--fix", link.to_str().expect("UTF-8 path")])
+        .output()
+        .expect("wb runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(std::fs::symlink_metadata(&link)
+        .expect("exists")
+        .file_type()
+        .is_symlink());
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("readable"),
+        fixed_text("board_full.wb")
+    );
+}

@@ -128,6 +128,9 @@ fn finish(args: &CheckArgs, source: &Source, analysis: &mut Analysis) -> i32 {
 /// directory, which is then renamed over the original, so a crash leaves
 /// either the old program or the new one, never half of one.
 fn save(path: &Path, text: &str) -> std::io::Result<()> {
+    // Replace the file a symbolic link points to, not the link.
+    let real = std::fs::canonicalize(path);
+    let path = real.as_deref().unwrap_or(path);
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
