@@ -16,7 +16,7 @@ use proptest::prelude::*;
 use wb::check;
 use wb::diag::Code;
 
-const CASES: u32 = 384;
+const CASES: u32 = 1000;
 
 fn shape(sloppy: bool, min_repeat: u32) -> Shape {
     Shape {
@@ -27,7 +27,13 @@ fn shape(sloppy: bool, min_repeat: u32) -> Shape {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(CASES))]
+    // Many generated programs are rejected by a property's precondition
+    // (accepted, or rejected with board_full first): allow for it.
+    #![proptest_config(ProptestConfig {
+        cases: CASES,
+        max_global_rejects: CASES * 8,
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn accepted_programs_never_fail_on_the_board(
