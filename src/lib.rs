@@ -13,6 +13,7 @@
 
 pub mod arith;
 pub mod board;
+pub mod cell;
 pub mod check;
 pub mod diag;
 #[doc(hidden)]
