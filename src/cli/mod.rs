@@ -3,6 +3,7 @@
 
 mod check;
 mod repl;
+mod compile;
 mod run;
 
 use std::io::{IsTerminal, Read as _};
@@ -35,6 +36,8 @@ enum Command {
     Check(check::CheckArgs),
     /// An interactive board: statements run as they are typed.
     Repl(repl::ReplArgs),
+    /// Lower a program to its LSTM-style cell: unit map and gate table.
+    Compile(compile::CompileArgs),
 }
 
 /// Runs the command line; returns the exit code.
@@ -51,6 +54,7 @@ pub fn main() -> i32 {
         Command::Run(args) => run::run(args),
         Command::Check(args) => check::check(args),
         Command::Repl(args) => repl::repl(args),
+        Command::Compile(args) => compile::compile(args),
     }
 }
 

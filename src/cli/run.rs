@@ -38,6 +38,20 @@ pub struct RunArgs {
     /// Stop with `wb::step_limit` after N statements.
     #[arg(long, value_name = "N")]
     max_steps: Option<u64>,
+    /// `interp` (default) runs statement by statement; `cell` compiles the
+    /// program to its LSTM-style cell and runs that (same output).
+    #[arg(long, value_name = "ENGINE", default_value = "interp")]
+    engine: EngineKind,
+    /// Run the cell once per row of this CSV (header: input names; a stream
+    /// cell is its sequence separated by `;`); write a CSV of the reads.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["json", "trace"])]
+    batch: Option<PathBuf>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
+enum EngineKind {
+    Interp,
+    Cell,
 }
 
 pub fn run(args: RunArgs) -> i32 {
@@ -73,6 +87,15 @@ pub fn run(args: RunArgs) -> i32 {
         }
         return EXIT_USAGE;
     }
+    if args.engine == EngineKind::Cell || args.batch.is_some() {
+        if args.trace || args.max_steps.is_some() {
+            usage_error("`--trace` and `--max-steps` need `--engine interp`: the cell runs steps, not statements");
+            return EXIT_USAGE;
+        }
+        if let Some(path) = &args.batch {
+            return batch(path, &source, &program, &analysis, &overrides);
+        }
+    }
     let bindings = match interp::bind(&analysis.symbols, &program.names, &overrides) {
         Ok(b) => b,
         Err(d) => {
@@ -81,6 +104,9 @@ pub fn run(args: RunArgs) -> i32 {
         }
     };
     let capacity = analysis.capacity.unwrap_or(0);
+    if args.engine == EngineKind::Cell {
+        return run_cell(&args, &source, &program, &analysis, &bindings);
+    }
     let mut machine = Machine::new(
         &program,
         &source.text,
@@ -142,6 +168,58 @@ pub fn run(args: RunArgs) -> i32 {
             drop(out);
             let _ = lines;
             fail(&args, &source, &[d], Some(&analysis), &reads);
+            EXIT_PROGRAM
+        }
+    }
+}
+
+/// `--engine cell`: the same output as the interpreter, from the cell.
+fn run_cell(
+    args: &RunArgs,
+    source: &Source,
+    program: &wb::syntax::Program,
+    analysis: &Analysis,
+    bindings: &interp::Bindings,
+) -> i32 {
+    let compiled = match wb::cell::compile(program, analysis, &source.text) {
+        Ok(c) => c,
+        Err(d) => {
+            fail(args, source, &[d], Some(analysis), &[]);
+            return EXIT_PROGRAM;
+        }
+    };
+    let stop = AtomicBool::new(false);
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let mut printer = Printer {
+        out: &mut out,
+        json: args.json,
+        reads: Vec::new(),
+        stop: &stop,
+        closed: false,
+    };
+    let result = wb::cell::Engine::with_chunk(&compiled, 1).run_one(bindings, &mut printer);
+    let (reads, closed) = (std::mem::take(&mut printer.reads), printer.closed);
+    if closed {
+        return 0;
+    }
+    match result {
+        Ok(peak) => {
+            if args.json {
+                let obj = json!({
+                    "reads": reads.iter().map(read_json).collect::<Vec<_>>(),
+                    "capacity": analysis.capacity.unwrap_or(0),
+                    "peak": peak,
+                });
+                let _ = writeln!(out, "{obj}");
+            }
+            let _ = out.flush();
+            0
+        }
+        Err(d) => {
+            let _ = out.flush();
+            drop(out);
+            fail(args, source, &[d], Some(analysis), &reads);
             EXIT_PROGRAM
         }
     }
@@ -261,5 +339,73 @@ fn parse_number(s: &str) -> Result<f64, String> {
         }
         Ok(_) => Err(format!("`{s}` is not a finite number")),
         Err(_) => Err(format!("`{s}` is not a number")),
+    }
+}
+
+/// `--batch FILE`: the cell on every CSV row, a CSV of reads on standard
+/// output. Exit 0 even when rows fail (their `error` column says why); a
+/// CSV that cannot be used is a usage error.
+fn batch(
+    path: &std::path::Path,
+    source: &Source,
+    program: &wb::syntax::Program,
+    analysis: &Analysis,
+    overrides: &Overrides,
+) -> i32 {
+    let compiled = match wb::cell::compile(program, analysis, &source.text) {
+        Ok(c) => c,
+        Err(d) => {
+            report(&[d], source);
+            return EXIT_PROGRAM;
+        }
+    };
+    let names = &program.names;
+    let defaults = wb::cell::batch::Defaults {
+        scalars: analysis
+            .symbols
+            .inputs
+            .iter()
+            .map(|i| {
+                let given = overrides.scalars.iter().rev();
+                given
+                    .clone()
+                    .find(|(n, _)| n == names.text(i.name))
+                    .map(|(_, v)| *v)
+                    .or(i.default)
+            })
+            .collect(),
+        streams: analysis
+            .symbols
+            .streams
+            .iter()
+            .map(|s| {
+                overrides
+                    .streams
+                    .iter()
+                    .rev()
+                    .find(|(n, _)| n == names.text(s.name))
+                    .map(|(_, v)| v.clone())
+                    .or_else(|| s.default.clone())
+            })
+            .collect(),
+    };
+    let input: Box<dyn std::io::Read> = if path.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        match std::fs::File::open(path) {
+            Ok(f) => Box::new(std::io::BufReader::new(f)),
+            Err(e) => {
+                usage_error(&format!("cannot read `{}`: {e}", path.display()));
+                return EXIT_USAGE;
+            }
+        }
+    };
+    let out = BufWriter::new(std::io::stdout().lock());
+    match wb::cell::batch::run_csv(&compiled, &defaults, input, out) {
+        Ok(_) | Err(wb::cell::batch::BatchError::Closed) => 0,
+        Err(wb::cell::batch::BatchError::Input(msg)) => {
+            usage_error(&format!("--batch {}: {msg}", path.display()));
+            EXIT_USAGE
+        }
     }
 }

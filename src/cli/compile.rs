@@ -1,0 +1,64 @@
+//! `wb compile`: lower a program to its LSTM-style cell and show it.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use wb::cell;
+use wb::check;
+
+use super::{load, parse, report, EXIT_PROGRAM};
+
+#[derive(Args, Debug)]
+pub struct CompileArgs {
+    /// The program (`-` for standard input).
+    file: PathBuf,
+    /// Compile for this many slots instead of the program's `board N`.
+    #[arg(long, value_name = "N")]
+    capacity: Option<usize>,
+    /// `table` (default): the unit map and gate table; `json`: the whole
+    /// cell, as documented in docs/cell.md.
+    #[arg(long, value_name = "FORMAT", default_value = "table")]
+    emit: Emit,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
+enum Emit {
+    Table,
+    Json,
+}
+
+pub fn compile(args: CompileArgs) -> i32 {
+    let source = match load(&args.file) {
+        Ok(s) => s,
+        Err(e) => return e.handle(|source, diags| report(diags, source)),
+    };
+    let parsed = parse(&source);
+    if !parsed.diagnostics.is_empty() {
+        report(&parsed.diagnostics, &source);
+        return EXIT_PROGRAM;
+    }
+    let program = parsed.program;
+    let analysis = check::check(&program, args.capacity);
+    if analysis.has_errors() {
+        report(&analysis.diagnostics, &source);
+        return EXIT_PROGRAM;
+    }
+    let compiled = match cell::compile(&program, &analysis, &source.text) {
+        Ok(c) => c,
+        Err(d) => {
+            report(&[d], &source);
+            return EXIT_PROGRAM;
+        }
+    };
+    let text = match args.emit {
+        Emit::Table => cell::table::render(&compiled),
+        Emit::Json => format!("{}\n", cell::json::emit(&compiled)),
+    };
+    let mut out = std::io::stdout().lock();
+    // A closed pipe is not an error.
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+    0
+}
