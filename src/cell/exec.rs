@@ -157,14 +157,19 @@ pub struct Engine<'c> {
     n: usize,
     /// First batch row of the current chunk.
     start: usize,
-    /// The cell state of the chunk, `units × k` (a unit's rows contiguous).
-    c: Array2<f64>,
+    /// Every register of the chunk, `(units + temps) × k` (a register's
+    /// rows contiguous): the cell state `c` and the step's temporaries.
+    /// Which register holds which unit or temporary is renamed as writes
+    /// commit, so a write of a computed candidate moves no data.
+    regs: Array2<f64>,
+    /// Unit → its register.
+    unit_reg: Vec<usize>,
+    /// Temporary → its register.
+    temp_reg: Vec<usize>,
     /// The current stream elements, `streams × k`.
     elems: Array2<f64>,
     /// The constants, each repeated `k` times.
     consts: Array2<f64>,
-    /// The step's registers.
-    temps: Vec<Vec<f64>>,
     alive: Vec<bool>,
     on: Vec<bool>,
     all_on: bool,
@@ -175,13 +180,19 @@ pub struct Engine<'c> {
     pending: Vec<Pending>,
     lens: Vec<usize>,
     levels: Vec<Level>,
+    /// The next chunk's rows not yet prefetched: `pf_next..pf_end`.
+    pf_next: usize,
+    pf_end: usize,
     peak: usize,
     extent: usize,
     failures: Vec<(usize, Diagnostic)>,
 }
 
-/// Bytes of registers a chunk should fit in (half a typical L2 cache).
-const CHUNK_BYTES: usize = 128 * 1024;
+/// Rows of the next chunk prefetched before each instruction.
+const PREFETCH_ROWS: usize = 176;
+
+/// Bytes of registers a chunk should fit in (about half an L1 data cache).
+const CHUNK_BYTES: usize = 24 * 1024;
 
 impl<'c> Engine<'c> {
     /// An engine with a chunk size that keeps a chunk's registers in cache.
@@ -203,10 +214,11 @@ impl<'c> Engine<'c> {
             k,
             n: 0,
             start: 0,
-            c: Array2::zeros((cell.units, k)),
+            regs: Array2::zeros((cell.units + cell.temps, k)),
+            unit_reg: (0..cell.units).collect(),
+            temp_reg: (cell.units..cell.units + cell.temps).collect(),
             elems: Array2::zeros((cell.streams.len(), k)),
             consts,
-            temps: vec![vec![0.0; k]; cell.temps],
             alive: vec![false; k],
             on: vec![false; k],
             all_on: false,
@@ -216,6 +228,8 @@ impl<'c> Engine<'c> {
             pending: Vec::new(),
             lens: vec![0; k],
             levels: Vec::new(),
+            pf_next: 0,
+            pf_end: 0,
             peak: 0,
             extent: 0,
             failures: Vec::new(),
@@ -250,12 +264,11 @@ impl<'c> Engine<'c> {
         };
         let mut outcome = Outcome::default();
         let mut start = 0;
+        self.pf_next = 0;
         while start < rows {
             self.n = self.k.min(rows - start);
             self.start = start;
-            self.c.fill(0.0);
-            self.alive[..self.n].fill(true);
-            self.reset_on();
+            self.all_alive();
             self.peak = 0;
             self.extent = 0;
             let data = Data {
@@ -263,6 +276,11 @@ impl<'c> Engine<'c> {
                 rows,
                 streams: &batch.streams,
             };
+            // The rest of this chunk's inputs, then the next chunk's a
+            // little before each instruction, so loading overlaps compute.
+            prefetch(scalars, rows, self.pf_next, start + self.n);
+            self.pf_next = start + self.n;
+            self.pf_end = (start + self.n + self.k).min(rows);
             let cell = self.cell;
             self.nodes(&cell.nodes, &data, sink);
             outcome.peak = outcome.peak.max(self.peak);
@@ -296,6 +314,15 @@ impl<'c> Engine<'c> {
         let n = self.n;
         self.on[..n].copy_from_slice(&self.alive[..n]);
         self.refresh_on();
+    }
+
+    /// Every row of a new chunk is alive.
+    fn all_alive(&mut self) {
+        let n = self.n;
+        self.alive[..n].fill(true);
+        self.on[..n].fill(true);
+        self.all_on = n > 0;
+        self.any_on = n > 0;
     }
 
     fn refresh_on(&mut self) {
@@ -402,19 +429,25 @@ impl<'c> Engine<'c> {
 
     fn step(&mut self, step: &Step, data: &Data, sink: &mut dyn Sink) {
         let (n, k) = (self.n, self.k);
+        let cell = self.cell;
         let mut errors = false;
         for instr in &step.instrs {
-            let mut out = std::mem::take(&mut self.temps[instr.dst]);
-            let regs = Regs {
-                c: self.c.as_slice().unwrap_or(&[]),
-                elems: self.elems.as_slice().unwrap_or(&[]),
-                consts: self.consts.as_slice().unwrap_or(&[]),
-                temps: &self.temps,
+            if self.pf_next < self.pf_end {
+                let to = (self.pf_next + PREFETCH_ROWS).min(self.pf_end);
+                prefetch(data.scalars, data.rows, self.pf_next, to);
+                self.pf_next = to;
+            }
+            let dst = self.temp_reg[instr.dst];
+            let (out, regs) = open(
+                &mut self.regs,
+                &self.unit_reg,
+                &self.temp_reg,
+                &self.elems,
+                &self.consts,
                 data,
-                start: self.start,
-                n,
-                k,
-            };
+                (self.start, n, k),
+                Some(dst),
+            );
             let a = regs.get(instr.a);
             let b = regs.get(instr.b);
             if kernel(instr.op, &mut out[..n], a, b) {
@@ -429,17 +462,15 @@ impl<'c> Engine<'c> {
                     if let Some(err) = row_error(instr.op, a[row], b[row]) {
                         self.fail_action[row] = instr.action;
                         errors = true;
-                        let fault = self.arith_fault(err, instr);
                         self.pending.push(Pending {
                             row,
                             action: instr.action,
                             stmt: step.actions[instr.action].stmt,
-                            fault,
+                            fault: arith_fault(&cell.src, err, instr),
                         });
                     }
                 }
             }
-            self.temps[instr.dst] = out;
         }
         self.commit(step, data, sink, errors);
         self.peak = self.peak.max(step.peak);
@@ -451,6 +482,7 @@ impl<'c> Engine<'c> {
 
     fn commit(&mut self, step: &Step, data: &Data, sink: &mut dyn Sink, mut errors: bool) {
         let (n, k) = (self.n, self.k);
+        let cell = self.cell;
         let index = self.element();
         for (j, action) in step.actions.iter().enumerate() {
             let fast = self.all_on && !errors;
@@ -459,25 +491,32 @@ impl<'c> Engine<'c> {
                     self.apply[row] = self.on[row] && self.fail_action[row] > j;
                 }
             }
-            let regs = Regs {
-                c: &[],
-                elems: self.elems.as_slice().unwrap_or(&[]),
-                consts: self.consts.as_slice().unwrap_or(&[]),
-                temps: &self.temps,
-                data,
-                start: self.start,
-                n,
-                k,
-            };
             match &action.kind {
+                ActionKind::Write {
+                    unit,
+                    value: Operand::Temp(t),
+                    mode: WriteMode::Set,
+                    ..
+                } if fast => {
+                    // c' = g for every row: the unit now lives in g's
+                    // register, and the temporary takes the old one.
+                    std::mem::swap(&mut self.unit_reg[*unit], &mut self.temp_reg[*t]);
+                }
                 ActionKind::Write {
                     unit, value, mode, ..
                 } => {
+                    let (c, regs) = open(
+                        &mut self.regs,
+                        &self.unit_reg,
+                        &self.temp_reg,
+                        &self.elems,
+                        &self.consts,
+                        data,
+                        (self.start, n, k),
+                        Some(self.unit_reg[*unit]),
+                    );
+                    let c = &mut c[..n];
                     let g = regs.get(*value);
-                    let c = match self.c.as_slice_mut() {
-                        Some(c) => &mut c[unit * k..unit * k + n],
-                        None => return,
-                    };
                     let apply = &self.apply[..n];
                     let mut fail = |row: usize, fault: Fault| {
                         self.fail_action[row] = j;
@@ -492,13 +531,9 @@ impl<'c> Engine<'c> {
                     };
                     match mode {
                         WriteMode::Set => {
-                            if fast {
-                                c.copy_from_slice(g);
-                            } else {
-                                for row in 0..n {
-                                    if apply[row] {
-                                        c[row] = g[row];
-                                    }
+                            for row in 0..n {
+                                if fast || apply[row] {
+                                    c[row] = g[row];
                                 }
                             }
                         }
@@ -517,7 +552,7 @@ impl<'c> Engine<'c> {
                                     Ok(v) => c[row] = v,
                                     Err(_) => {
                                         errors = true;
-                                        fail(row, not_finite(&self.cell.src, *span));
+                                        fail(row, not_finite(&cell.src, *span));
                                     }
                                 }
                             }
@@ -561,30 +596,28 @@ impl<'c> Engine<'c> {
                                     Ok(v) => c[row] = v,
                                     Err(_) => {
                                         errors = true;
-                                        fail(row, not_finite(&self.cell.src, *value_span));
+                                        fail(row, not_finite(&cell.src, *value_span));
                                     }
                                 }
                             }
                         }
                     }
                 }
-                ActionKind::Forget(units) => {
-                    if let Some(c) = self.c.as_slice_mut() {
-                        for unit in units {
-                            let c = &mut c[unit * k..unit * k + n];
-                            for (v, &on) in c.iter_mut().zip(&self.apply[..n]) {
-                                if fast || on {
-                                    *v = 0.0;
-                                }
-                            }
-                        }
-                    }
-                }
+                // `f = 0, i = 0`: nothing reads a forgotten unit again before
+                // a write sets it (the checker guarantees it), so erasing the
+                // value would be work without effect.
+                ActionKind::Forget(_) => {}
                 ActionKind::Read(outs) => {
-                    let regs = Regs {
-                        c: self.c.as_slice().unwrap_or(&[]),
-                        ..regs
-                    };
+                    let (_, regs) = open(
+                        &mut self.regs,
+                        &self.unit_reg,
+                        &self.temp_reg,
+                        &self.elems,
+                        &self.consts,
+                        data,
+                        (self.start, n, k),
+                        None,
+                    );
                     let rows = if fast { None } else { Some(&self.apply[..n]) };
                     for (site, op) in outs {
                         sink.read(*site, self.start, regs.get(*op), rows, index);
@@ -621,23 +654,6 @@ impl<'c> Engine<'c> {
             Level::Each { element } => Some(*element),
             Level::Repeat { .. } => None,
         })
-    }
-
-    fn arith_fault(&self, err: ArithError, instr: &Instr) -> Fault {
-        let text = instr.span.text(&self.cell.src);
-        match err {
-            ArithError::DivZero => Fault {
-                code: Code::DivZero,
-                message: if instr.op == InstrOp::Bin(BinOp::Rem) {
-                    format!("remainder by zero in `{text}`")
-                } else {
-                    format!("division by zero in `{text}`")
-                },
-                span: instr.span,
-                label: "the divisor is 0".into(),
-            },
-            ArithError::NotFinite => not_finite(&self.cell.src, instr.span),
-        }
     }
 
     /// The interpreter's diagnostic for a failure.
@@ -694,7 +710,13 @@ impl<'c> Engine<'c> {
                 Some(id) => format!(
                     "{}={}",
                     cell.names.text(id),
-                    number::format(self.c.get([slot, row]).copied().unwrap_or(0.0))
+                    number::format(
+                        self.unit_reg
+                            .get(slot)
+                            .and_then(|&r| self.regs.get([r, row]))
+                            .copied()
+                            .unwrap_or(0.0)
+                    )
                 ),
                 None => "·".to_owned(),
             });
@@ -710,6 +732,23 @@ impl<'c> Engine<'c> {
             s.push_str(&format!(" ({free} of {capacity} slots free)"));
         }
         s
+    }
+}
+
+fn arith_fault(src: &str, err: ArithError, instr: &Instr) -> Fault {
+    let text = instr.span.text(src);
+    match err {
+        ArithError::DivZero => Fault {
+            code: Code::DivZero,
+            message: if instr.op == InstrOp::Bin(BinOp::Rem) {
+                format!("remainder by zero in `{text}`")
+            } else {
+                format!("division by zero in `{text}`")
+            },
+            span: instr.span,
+            label: "the divisor is 0".into(),
+        },
+        ArithError::NotFinite => not_finite(src, instr.span),
     }
 }
 
@@ -731,6 +770,31 @@ fn first_line(s: &str) -> String {
     }
 }
 
+/// Asks the CPU to start loading the next chunk's inputs while this chunk
+/// computes: a chunk reads each input column in one burst, which the
+/// hardware prefetchers alone do not see coming.
+fn prefetch(scalars: &[f64], rows: usize, next: usize, end: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        if next >= end || rows == 0 {
+            return;
+        }
+        for col in scalars.chunks(rows) {
+            // One hint per 64-byte line (8 values).
+            for row in (next..end).step_by(8) {
+                if let Some(v) = col.get(row) {
+                    // SAFETY: a prefetch never faults, and the address is
+                    // inside the slice.
+                    unsafe { _mm_prefetch::<_MM_HINT_T0>((v as *const f64).cast::<i8>()) };
+                }
+            }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (scalars, rows, next, end);
+}
+
 /// The batch's inputs, shared by every chunk.
 struct Data<'a> {
     /// `inputs × rows`, row-major.
@@ -739,30 +803,84 @@ struct Data<'a> {
     streams: &'a [StreamColumn],
 }
 
-/// Where operands are read from, for one chunk.
+/// Where operands are read from, for one chunk: the registers except the
+/// one being written (`lo` is below it, `hi` above it), and the inputs.
 struct Regs<'a> {
-    c: &'a [f64],
+    lo: &'a [f64],
+    hi: &'a [f64],
+    /// The register being written (`usize::MAX`: none).
+    split: usize,
+    unit_reg: &'a [usize],
+    temp_reg: &'a [usize],
     elems: &'a [f64],
     consts: &'a [f64],
-    temps: &'a [Vec<f64>],
     data: &'a Data<'a>,
     start: usize,
     n: usize,
     k: usize,
 }
 
+/// Opens the registers: the one numbered `dst` (if any) for writing, every
+/// other one and the inputs for reading. `at` is (first row, rows, chunk).
+#[allow(clippy::too_many_arguments)]
+fn open<'a>(
+    regs: &'a mut Array2<f64>,
+    unit_reg: &'a [usize],
+    temp_reg: &'a [usize],
+    elems: &'a Array2<f64>,
+    consts: &'a Array2<f64>,
+    data: &'a Data<'a>,
+    at: (usize, usize, usize),
+    dst: Option<usize>,
+) -> (&'a mut [f64], Regs<'a>) {
+    let (start, n, k) = at;
+    let flat = regs.as_slice_mut().unwrap_or(&mut []);
+    let (out, lo, hi, split): (&mut [f64], &[f64], &[f64], usize) = match dst {
+        Some(d) if (d + 1) * k <= flat.len() => {
+            let (lo, rest) = flat.split_at_mut(d * k);
+            let (out, hi) = rest.split_at_mut(k);
+            (out, lo, hi, d)
+        }
+        _ => (&mut [], flat, &[], usize::MAX),
+    };
+    let r = Regs {
+        lo,
+        hi,
+        split,
+        unit_reg,
+        temp_reg,
+        elems: elems.as_slice().unwrap_or(&[]),
+        consts: consts.as_slice().unwrap_or(&[]),
+        data,
+        start,
+        n,
+        k,
+    };
+    (out, r)
+}
+
 impl<'a> Regs<'a> {
+    fn row(&self, r: usize) -> &'a [f64] {
+        let (n, k) = (self.n, self.k);
+        if r < self.split {
+            &self.lo[r * k..r * k + n]
+        } else {
+            let at = (r - self.split - 1) * k;
+            &self.hi[at..at + n]
+        }
+    }
+
     fn get(&self, op: Operand) -> &'a [f64] {
         let (n, k) = (self.n, self.k);
         match op {
-            Operand::Unit(u) => &self.c[u * k..u * k + n],
+            Operand::Unit(u) => self.row(self.unit_reg[u]),
+            Operand::Temp(t) => self.row(self.temp_reg[t]),
             Operand::Input(i) => {
                 let at = i * self.data.rows + self.start;
                 &self.data.scalars[at..at + n]
             }
             Operand::Elem(s) => &self.elems[s * k..s * k + n],
             Operand::Const(i) => &self.consts[i * k..i * k + n],
-            Operand::Temp(t) => &self.temps[t][..n],
         }
     }
 }
@@ -777,8 +895,28 @@ fn row_error(op: InstrOp, a: f64, b: f64) -> Option<ArithError> {
 }
 
 /// `out[k] = a[k] op b[k]` over the chunk; true if some row has no value
-/// (that row's `out` is then 0 and must be ignored).
+/// (that row's `out` is then infinite and must be ignored).
 fn kernel(op: InstrOp, out: &mut [f64], a: &[f64], b: &[f64]) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2, checked just above.
+            return unsafe { kernel_avx2(op, out, a, b) };
+        }
+    }
+    kernel_any(op, out, a, b)
+}
+
+/// [`kernel_any`] compiled for AVX2: the same operations (IEEE results do
+/// not depend on the instruction set), four rows per instruction.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn kernel_avx2(op: InstrOp, out: &mut [f64], a: &[f64], b: &[f64]) -> bool {
+    kernel_any(op, out, a, b)
+}
+
+#[inline(always)]
+fn kernel_any(op: InstrOp, out: &mut [f64], a: &[f64], b: &[f64]) -> bool {
     macro_rules! bin {
         ($o:expr) => {
             map2(out, a, b, |x, y| arith::binary($o, x, y))
@@ -827,6 +965,9 @@ fn kernel(op: InstrOp, out: &mut [f64], a: &[f64], b: &[f64]) -> bool {
     }
 }
 
+/// The exponent bits of an f64: all ones exactly for ±inf and NaN.
+const EXPONENT: u64 = 0x7FF0_0000_0000_0000;
+
 #[inline(always)]
 fn map2(
     out: &mut [f64],
@@ -836,13 +977,16 @@ fn map2(
 ) -> bool {
     let n = out.len();
     let (a, b) = (&a[..n], &b[..n]);
-    let mut bad = false;
+    // A row without a value gets infinity; one integer test per row then
+    // finds whether any row failed (the exponent plus one carries into the
+    // sign bit only when it is all ones), which vectorises.
+    let mut any = 0u64;
     for i in 0..n {
-        let r = f(a[i], b[i]);
-        bad |= r.is_err();
-        out[i] = r.unwrap_or(0.0);
+        let v = f(a[i], b[i]).unwrap_or(f64::INFINITY);
+        any |= (v.to_bits() & EXPONENT).wrapping_add(1 << 52);
+        out[i] = v;
     }
-    bad
+    any >> 63 != 0
 }
 
 /// Turns a one-row run's reads into the interpreter's [`Read`]s.
