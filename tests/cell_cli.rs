@@ -1,0 +1,225 @@
+//! `wb compile`, `wb run --engine cell` and `wb run --batch`, run as a user
+//! runs them.
+
+use assert_cmd::Command;
+
+fn wb() -> Command {
+    Command::cargo_bin("wb").expect("the wb binary is built")
+}
+
+fn assert_stderr_has(out: &std::process::Output, text: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(text), "stderr lacks {text:?}: {err}");
+}
+
+fn temp(name: &str, text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).expect("the file is written");
+    (dir, path)
+}
+
+#[test]
+fn compile_shows_the_whiteboard_cell() {
+    let out = wb()
+        .args(["compile", "examples/whiteboard.wb"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).expect("UTF-8");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "3 units (board 3), 6 steps");
+    assert_eq!(lines[1], "  u0: ac (5–12), result (13–14)");
+    assert_eq!(lines[2], "  u1: bd (6–8), p (9–14)");
+    assert_eq!(lines[3], "  u2: bd_a (7–10), ad (11–14)");
+    assert_eq!(
+        lines[6],
+        "   1  write ac = a * c; write bd = b * d        0 0 1  1 1 0  0 0 0  u0 ← a * c   u1 ← b * d"
+    );
+    assert_eq!(
+        lines[7],
+        "   2  write bd_a = bd + a                       1 1 0  0 0 1  0 1 0  u2 ← h1 + a"
+    );
+    assert_eq!(
+        lines[8],
+        "   3  forget bd; write p = ac * bd_a            1 0 1  0 1 0  1 0 1  u1 ← h0 * h2"
+    );
+    assert_eq!(
+        lines[11],
+        "   6  read result                               1 1 1  0 0 0  1 0 0  y ← h0"
+    );
+}
+
+#[test]
+fn compile_emits_json() {
+    let out = wb()
+        .args(["compile", "--emit", "json", "examples/whiteboard.wb"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).expect("one JSON object");
+    assert_eq!(v["units"], 3);
+    assert_eq!(v["inputs"], serde_json::json!(["a", "b", "c", "d"]));
+    let steps = v["schedule"].as_array().expect("a schedule");
+    assert_eq!(steps.len(), 6);
+    assert_eq!(steps[0]["f"], serde_json::json!([0, 0, 1]));
+    assert_eq!(steps[0]["i"], serde_json::json!([1, 1, 0]));
+    assert_eq!(steps[1]["instructions"][0]["op"], "+");
+    assert_eq!(v["unit_map"][0]["name"], "ac");
+}
+
+#[test]
+fn compile_marks_data_dependent_gates_and_loops() {
+    let (_d, path) = temp(
+        "mean.wb",
+        "board 2\nstream x = [1, 2]\nwrite s = 0\nwrite n = 0\neach x {\n  write s = s + x\n  write n = n + 1\n}\nwrite s = s / n gate 0.5\nread s\n",
+    );
+    let out = wb()
+        .arg("compile")
+        .arg(&path)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).expect("UTF-8");
+    assert!(text.contains("each x (line 5): once per element"), "{text}");
+    assert!(
+        text.contains("   2    write s = s + x; write n = n + 1  1 1  1 1  0 0  u0 ← x (+ c0)   u1 ← 1 (+ c1)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("~ 1  ~ 0  1 1  u0 ← h0 / h1 gate 0.5"),
+        "{text}"
+    );
+}
+
+#[test]
+fn compile_refuses_a_program_with_errors() {
+    let (_d, path) = temp("bad.wb", "board 1\nwrite a = 1\nwrite b = 2\n");
+    let out = wb()
+        .arg("compile")
+        .arg(&path)
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    assert_stderr_has(&out, "wb::board_full");
+}
+
+fn both(args: &[&str]) {
+    let interp = wb().args(["run"]).args(args).output().expect("wb runs");
+    let cell = wb()
+        .args(["run", "--engine", "cell"])
+        .args(args)
+        .output()
+        .expect("wb runs");
+    assert_eq!(
+        String::from_utf8_lossy(&interp.stdout),
+        String::from_utf8_lossy(&cell.stdout),
+        "{args:?}"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&interp.stderr),
+        String::from_utf8_lossy(&cell.stderr),
+        "{args:?}"
+    );
+    assert_eq!(interp.status.code(), cell.status.code(), "{args:?}");
+}
+
+#[test]
+fn engine_cell_prints_what_the_interpreter_prints() {
+    let mut paths: Vec<_> = std::fs::read_dir("examples")
+        .expect("examples/")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "wb"))
+        .collect();
+    paths.sort();
+    for p in &paths {
+        let p = p.to_string_lossy();
+        both(&[&p]);
+        both(&["--json", &p]);
+    }
+    let (_d, path) = temp(
+        "fails.wb",
+        "board 2\nstream x = [4, 2, 0, 1]\nwrite s = 0\neach x {\n  write s = s + 8 / x\n  read s\n}\n",
+    );
+    let p = path.to_string_lossy();
+    both(&[&p]);
+    both(&["--json", &p]);
+    both(&["--stream", "x=1,2", &p]);
+}
+
+#[test]
+fn batch_writes_one_csv_row_per_input_row() {
+    let (_d, prog) = temp(
+        "mean.wb",
+        "board 2\ninput k = 1\nstream x\nwrite s = 0\neach x {\n  write s = s + x * k\n  read s\n}\nread s / 2\n",
+    );
+    let (_e, csv) = temp("in.csv", "x,k\n1;2;3,2\n,\n5,1e308\n4;4,\n");
+    wb().args(["run", "--batch"])
+        .arg(&csv)
+        .arg(&prog)
+        .assert()
+        .success()
+        .stdout("s,s / 2,error\n2;6;12,6,\n,0,\n,,wb::not_finite\n4;8,4,\n");
+}
+
+#[test]
+fn batch_reports_a_missing_input_per_row() {
+    let (_d, prog) = temp("p.wb", "board 1\ninput a, b = 1\nread a + b\n");
+    // An empty cell takes the default; `a` has none.
+    let (_e, csv) = temp("in.csv", "a,b\n1,\n,2\n3,4\n");
+    wb().args(["run", "--batch"])
+        .arg(&csv)
+        .arg(&prog)
+        .assert()
+        .success()
+        .stdout("a + b,error\n2,\n,wb::missing_input\n7,\n");
+}
+
+#[test]
+fn batch_refuses_an_unknown_column_or_a_bad_number() {
+    let (_d, prog) = temp("p.wb", "board 1\ninput a = 1\nread a\n");
+    let (_e, csv) = temp("in.csv", "a,z\n1,2\n");
+    let out = wb()
+        .args(["run", "--batch"])
+        .arg(&csv)
+        .arg(&prog)
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    assert_stderr_has(&out, "`z`, which is not an input");
+    let (_f, csv) = temp("bad.csv", "a\n1\nx1\n");
+    let out = wb()
+        .args(["run", "--batch"])
+        .arg(&csv)
+        .arg(&prog)
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    assert_stderr_has(&out, "line 3, column `a`: `x1` is not a finite number");
+}
+
+#[test]
+fn the_cell_does_not_trace() {
+    let out = wb()
+        .args([
+            "run",
+            "--engine",
+            "cell",
+            "--trace",
+            "examples/whiteboard.wb",
+        ])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    assert_stderr_has(&out, "need `--engine interp`");
+}
