@@ -180,6 +180,8 @@ pub struct Engine<'c> {
     pending: Vec<Pending>,
     lens: Vec<usize>,
     levels: Vec<Level>,
+    /// The streams of the `each` running, with their names.
+    each_streams: Vec<(usize, crate::syntax::NameId)>,
     /// The next chunk's rows not yet prefetched: `pf_next..pf_end`.
     pf_next: usize,
     pf_end: usize,
@@ -228,6 +230,7 @@ impl<'c> Engine<'c> {
             pending: Vec::new(),
             lens: vec![0; k],
             levels: Vec::new(),
+            each_streams: Vec::new(),
             pf_next: 0,
             pf_end: 0,
             peak: 0,
@@ -399,6 +402,7 @@ impl<'c> Engine<'c> {
             self.settle_failures(None);
         }
         self.levels.push(Level::Each { element: 0 });
+        self.each_streams = node.streams.iter().map(|&(s, id, _)| (s, id)).collect();
         for element in 0..longest {
             for k in 0..n {
                 self.on[k] = self.alive[k] && element < self.lens[k];
@@ -424,6 +428,7 @@ impl<'c> Engine<'c> {
             self.nodes(&node.body, data, sink);
         }
         self.levels.pop();
+        self.each_streams.clear();
         self.reset_on();
     }
 
@@ -664,13 +669,23 @@ impl<'c> Engine<'c> {
         let mut message = format!(
             "{}, in `{}`",
             f.message,
-            first_line(stmt.span.text(&cell.src))
+            statement_head(stmt.span.text(&cell.src))
         );
         let at: Vec<String> = self
             .levels
             .iter()
             .map(|l| match l {
-                Level::Each { element } => format!("element {element}"),
+                Level::Each { element } => {
+                    let values: Vec<String> = self
+                        .each_streams
+                        .iter()
+                        .map(|&(s, id)| {
+                            let v = self.elems.get([s, p.row]).copied().unwrap_or(0.0);
+                            format!("{} = {}", cell.names.text(id), number::format(v))
+                        })
+                        .collect();
+                    format!("element {element}: {}", values.join(", "))
+                }
                 Level::Repeat { iteration, count } => {
                     format!("repeat iteration {} of {count}", iteration + 1)
                 }
@@ -761,12 +776,17 @@ fn not_finite(src: &str, span: Span) -> Fault {
     }
 }
 
-fn first_line(s: &str) -> String {
-    let line = s.lines().next().unwrap_or("").trim_end();
-    if line.len() < s.trim_end().len() {
-        format!("{line} …")
+/// A statement in a few words, as the interpreter says it: its first line,
+/// or a loop's head (`each x, y`).
+fn statement_head(text: &str) -> String {
+    let is_loop = ["each", "repeat"].iter().any(|k| {
+        text.strip_prefix(k)
+            .is_some_and(|rest| rest.starts_with(|c: char| !c.is_alphanumeric() && c != '_'))
+    });
+    if is_loop {
+        text.split('{').next().unwrap_or("").trim_end().to_owned()
     } else {
-        line.to_owned()
+        text.lines().next().unwrap_or("").trim_end().to_owned()
     }
 }
 

@@ -2,8 +2,8 @@
 //! source, choosing how diagnostics look, exit codes. No language logic here.
 
 mod check;
-mod repl;
 mod compile;
+mod repl;
 mod run;
 
 use std::io::{IsTerminal, Read as _};
