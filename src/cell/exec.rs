@@ -200,7 +200,7 @@ impl<'c> Engine<'c> {
     /// An engine with a chunk size that keeps a chunk's registers in cache.
     pub fn new(cell: &'c Cell) -> Engine<'c> {
         let regs = cell.units + cell.streams.len() + cell.consts.len() + cell.temps + 1;
-        let k = (CHUNK_BYTES / (8 * regs)).clamp(16, 1024);
+        let k = (CHUNK_BYTES / (8 * regs)).clamp(1, 1024);
         Engine::with_chunk(cell, k)
     }
 
