@@ -452,7 +452,7 @@ impl Code {
     /// The value of `x` by the fast form: `None` when a board name it reads
     /// is not on the board or an operation fails (then the exact evaluator
     /// says why).
-    #[inline]
+    #[inline(always)]
     pub(super) fn fast(&self, x: Fast, frame: &mut [f64], board: &Board) -> Option<f64> {
         if x.exact_only {
             return None;
