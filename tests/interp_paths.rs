@@ -124,3 +124,74 @@ fn a_deep_right_associative_chain_runs() {
     let reads = common::run(&format!("board 1\nread 2 ^ {chain}\n")).expect("runs");
     assert_eq!(reads[0].value, 2.0);
 }
+
+#[test]
+fn the_step_limit_stops_a_loop_of_overwrites_where_it_should() {
+    let src = "board 1\nstream x = [1, 2, 3, 4]\nwrite s = 0\neach x {\n  write s = s + x\n}\n";
+    let parsed = wb::syntax::parse(src);
+    let analysis = check::check(&parsed.program, None);
+    let bindings = interp::bind(
+        &analysis.symbols,
+        &parsed.program.names,
+        &Overrides::default(),
+    )
+    .expect("bound");
+    let mut machine = Machine::new(&parsed.program, src, &analysis.symbols, 1, bindings);
+    let limits = Limits {
+        max_steps: Some(3),
+        interrupt: None,
+    };
+    // `write s = 0`, `each`, then the first element's write: three steps.
+    let d = machine
+        .run(&parsed.program.items, &mut Vec::new(), limits)
+        .expect_err("the fourth step is refused");
+    assert_eq!(d.code, Code::StepLimit);
+    assert_eq!(d.index, Some(1));
+    assert_eq!(machine.steps(), 3);
+    let s = parsed.program.names.get("s").expect("s is a name");
+    assert_eq!(machine.value(s), Some(1.0));
+}
+
+/// Sets the interrupt flag when a read reaches a value, as Ctrl-C would.
+struct StopAt<'a> {
+    at: f64,
+    flag: &'a std::sync::atomic::AtomicBool,
+}
+
+impl interp::Observer for StopAt<'_> {
+    fn read(&mut self, read: Read) {
+        if read.value >= self.at {
+            self.flag.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+#[test]
+fn an_interrupt_stops_a_loop_of_overwrites() {
+    let src = "board 1\nwrite s = 0\nrepeat 1000 {\n  write s = s + 1\n  read s\n}\n";
+    let parsed = wb::syntax::parse(src);
+    let analysis = check::check(&parsed.program, None);
+    let bindings = interp::bind(
+        &analysis.symbols,
+        &parsed.program.names,
+        &Overrides::default(),
+    )
+    .expect("bound");
+    let mut machine = Machine::new(&parsed.program, src, &analysis.symbols, 1, bindings);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let limits = Limits {
+        max_steps: None,
+        interrupt: Some(&stop),
+    };
+    let mut observer = StopAt {
+        at: 3.0,
+        flag: &stop,
+    };
+    let d = machine
+        .run(&parsed.program.items, &mut observer, limits)
+        .expect_err("interrupted");
+    assert_eq!(d.code, Code::Interrupted);
+    // The write after the read of 3 is refused: `s` stays 3.
+    let s = parsed.program.names.get("s").expect("s is a name");
+    assert_eq!(machine.value(s), Some(3.0));
+}

@@ -6,7 +6,9 @@
 //! known only when it ends: then the loop fails at the element where one
 //! stream ends and another goes on, before running that element.
 
-use super::code::{Code as Instructions, Compiled};
+use std::sync::atomic::Ordering;
+
+use super::code::{Code as Instructions, Compiled, Kind};
 use super::fault::Fault;
 use super::source::{FileElements, Source, StreamError};
 use super::{Level, Machine, Run};
@@ -145,10 +147,45 @@ impl Machine<'_> {
                     .iteration(stmt, format!("element {element}: {}", values.join(", ")));
             }
             for s in body {
-                self.step(code, s, run)?;
+                if !self.overwrite(code, s, run) {
+                    self.step(code, s, run)?;
+                }
             }
         }
         Ok(())
+    }
+
+    /// The common statement of a loop body, `write x = e` of a name already
+    /// on the board, done in place when nothing can go wrong: the limits are
+    /// not reached, no observer watches every step, and the fast form of
+    /// `e` has a value. Whether it was done; if not, [`Machine::step`] does
+    /// the statement (and says what went wrong), as if this had not tried.
+    #[inline(always)]
+    pub(super) fn overwrite(&mut self, code: &Instructions, c: &Compiled, run: &Run) -> bool {
+        let Kind::Write {
+            target,
+            value,
+            gate: None,
+            ..
+        } = &c.kind
+        else {
+            return false;
+        };
+        if run.watch
+            || self.steps >= run.max_steps
+            || run.interrupt.is_some_and(|f| f.load(Ordering::Relaxed))
+            || self.board.slot_of(target.id).is_none()
+        {
+            return false;
+        }
+        match code.fast(*value, &mut self.values, &self.board) {
+            Some(v) => {
+                self.values[target.id.index()] = v;
+                self.steps += 1;
+                true
+            }
+            None => false,
+        }
     }
 
     /// `wb::stream_length` before the first element, when every length is

@@ -422,6 +422,9 @@ impl<'p> Machine<'p> {
                             .iteration(c.stmt, format!("iteration {} of {count}", iteration + 1));
                     }
                     for s in body {
+                        if self.overwrite(code, s, run) {
+                            continue;
+                        }
                         if let Err(e) = self.step(code, s, run) {
                             result = Err(e);
                             break 'iterations;

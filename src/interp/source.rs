@@ -196,6 +196,10 @@ impl FileElements {
                 self.refill()?;
                 continue;
             }
+            if let Some((v, next)) = plain_in_place(&self.buf[..self.end], self.pos) {
+                self.pos = next;
+                return Ok(Some(v));
+            }
             let start = self.pos;
             let len = self.buf[start..self.end]
                 .iter()
@@ -280,6 +284,64 @@ fn shown(bytes: &[u8]) -> String {
         Some((at, _)) => format!("{}…", &text[..at]),
         None => text.into_owned(),
     }
+}
+
+/// The number that starts at `buf[at]`, read in one pass when it is a
+/// plain decimal (see [`plain_decimal`]) ended by a separator inside `buf`;
+/// with the index of that separator. Anything else (a longer or other
+/// form, or a number that may go on past the buffer) is `None`, for the
+/// general path.
+#[inline]
+fn plain_in_place(buf: &[u8], at: usize) -> Option<(f64, usize)> {
+    const POW10: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+    let mut i = at;
+    let negative = match buf.get(i) {
+        Some(b'-') => {
+            i += 1;
+            true
+        }
+        Some(b'+') => {
+            i += 1;
+            false
+        }
+        _ => false,
+    };
+    let mut mantissa: u64 = 0;
+    let int_start = i;
+    // 19 digits always fit in a u64.
+    while let Some(&b) = buf.get(i) {
+        if !b.is_ascii_digit() || i - int_start == 19 {
+            break;
+        }
+        mantissa = mantissa * 10 + u64::from(b - b'0');
+        i += 1;
+    }
+    let int_digits = i - int_start;
+    let mut scale = 0;
+    if buf.get(i) == Some(&b'.') {
+        i += 1;
+        let frac_start = i;
+        while let Some(&b) = buf.get(i) {
+            if !b.is_ascii_digit() || int_digits + (i - frac_start) == 19 {
+                break;
+            }
+            mantissa = mantissa * 10 + u64::from(b - b'0');
+            i += 1;
+        }
+        scale = i - frac_start;
+        if scale == 0 {
+            return None;
+        }
+    }
+    let ended = buf.get(i).is_some_and(|&b| is_separator(b));
+    if int_digits == 0 || !ended || mantissa > 1 << 53 || scale >= POW10.len() {
+        return None;
+    }
+    let v = mantissa as f64 / POW10[scale];
+    Some((if negative { -v } else { v }, i))
 }
 
 /// The value of a plain decimal such as `-107.495134`, where computing it
@@ -403,9 +465,26 @@ mod tests {
         assert_eq!(plain_decimal(b"107.495134"), Some(107.495134));
         assert_eq!(plain_decimal(b"5."), None, "left to the standard parser");
         assert_eq!(plain_decimal(b"1e3"), None, "left to the standard parser");
+        assert_eq!(plain_in_place(b"-2.5\n", 0), Some((-2.5, 4)));
+        assert_eq!(plain_in_place(b"2.5", 0), None, "may go on past the buffer");
+        assert_eq!(plain_in_place(b"2.5e3\n", 0), None);
+        assert_eq!(plain_in_place(b"12345678901234567890\n", 0), None);
     }
 
     proptest::proptest! {
+        #[test]
+        fn numbers_read_in_place_match_the_standard_parser(
+            text in "[-+]?[0-9]{0,22}(\\.[0-9]{0,22})?",
+            sep in "[,\n \t]",
+        ) {
+            let buf = format!("{text}{sep}");
+            if let Some((v, next)) = plain_in_place(buf.as_bytes(), 0) {
+                let std: f64 = text.parse().expect("a plain decimal parses");
+                proptest::prop_assert_eq!(v.to_bits(), std.to_bits(), "{}", text);
+                proptest::prop_assert_eq!(next, text.len());
+            }
+        }
+
         #[test]
         fn plain_decimals_match_the_standard_parser(
             negative in proptest::bool::ANY,
