@@ -46,6 +46,9 @@ pub enum Code {
     MissingInput,
     /// Zipped streams of different lengths.
     StreamLength,
+    /// A stream file (`--stream x=@file`) that cannot be read or holds
+    /// something that is not a number.
+    StreamFile,
     /// Division or `%` by zero.
     DivZero,
     /// An infinite or NaN result.
@@ -84,6 +87,7 @@ impl Code {
             Code::NestedEach => "wb::nested_each",
             Code::MissingInput => "wb::missing_input",
             Code::StreamLength => "wb::stream_length",
+            Code::StreamFile => "wb::stream_file",
             Code::DivZero => "wb::div_zero",
             Code::NotFinite => "wb::not_finite",
             Code::GateRange => "wb::gate_range",

@@ -11,6 +11,10 @@
 //!
 //! See `ARCHITECTURE.md` for the map and `LANGUAGE.md`-level docs in `docs/`.
 
+// pest is built without its `std` feature (see Cargo.toml), and the parser
+// it derives then names its collections through `alloc`.
+extern crate alloc;
+
 pub mod arith;
 pub mod board;
 pub mod cell;

@@ -69,6 +69,19 @@ fn newton_sqrt() {
 }
 
 #[test]
+fn stream_stats() {
+    // 2 4 4 4 5 5 7 9: mean 5, population variance 4.
+    assert_eq!(
+        run("examples/stream_stats.wb", &[]).0,
+        "n = 8\nmean = 5\nvariance = 4\nhi = 9\n"
+    );
+    assert_eq!(
+        run("examples/stream_stats.wb", &["--stream", "x=-1,1"]).0,
+        "n = 2\nmean = 0\nvariance = 1\nhi = 1\n"
+    );
+}
+
+#[test]
 fn fibonacci() {
     assert_eq!(run("examples/fibonacci.wb", &[]).0, "a = 55\n");
 }

@@ -80,7 +80,13 @@ pub fn run(args: RunArgs) -> i32 {
     if !args.json && !analysis.diagnostics.is_empty() {
         report(&analysis.diagnostics, &source);
     }
-    let unknown = overrides.unknown(&analysis.symbols, &program.names);
+    let (overrides, files) = overrides;
+    // A file stream's name must be a stream's too.
+    let mut named = overrides.clone();
+    named
+        .streams
+        .extend(files.iter().map(|(n, _)| (n.clone(), Vec::new())));
+    let unknown = named.unknown(&analysis.symbols, &program.names);
     if !unknown.is_empty() {
         for u in unknown {
             usage_error(&u);
@@ -93,10 +99,15 @@ pub fn run(args: RunArgs) -> i32 {
             return EXIT_USAGE;
         }
         if let Some(path) = &args.batch {
+            if !files.is_empty() {
+                usage_error("`--stream NAME=@FILE` does not combine with `--batch`: give each row's stream in its CSV cell");
+                return EXIT_USAGE;
+            }
             return batch(path, &source, &program, &analysis, &overrides);
         }
     }
-    let bindings = match interp::bind(&analysis.symbols, &program.names, &overrides) {
+    let bound = interp::bind_with_files(&analysis.symbols, &program.names, &overrides, &files);
+    let (mut bindings, stream_files) = match bound {
         Ok(b) => b,
         Err(d) => {
             fail(&args, &source, &[d], Some(&analysis), &[]);
@@ -105,6 +116,11 @@ pub fn run(args: RunArgs) -> i32 {
     };
     let capacity = analysis.capacity.unwrap_or(0);
     if args.engine == EngineKind::Cell {
+        // The cell runs whole sequences: file streams are read in first.
+        if let Err(e) = stream_files.load_into(&mut bindings) {
+            usage_error(&format!("--stream: {e}"));
+            return EXIT_USAGE;
+        }
         return run_cell(&args, &source, &program, &analysis, &bindings);
     }
     let mut machine = Machine::new(
@@ -113,7 +129,8 @@ pub fn run(args: RunArgs) -> i32 {
         &analysis.symbols,
         capacity,
         bindings,
-    );
+    )
+    .with_stream_files(stream_files);
     let stop = AtomicBool::new(false);
     let limits = Limits {
         max_steps: args.max_steps,
@@ -132,8 +149,9 @@ pub fn run(args: RunArgs) -> i32 {
             Ok(()) => 0,
             Err(_) if closed => 0,
             Err(d) => {
+                let code = exit_code(&d);
                 report(&[d], &source);
-                EXIT_PROGRAM
+                code
             }
         };
     }
@@ -167,8 +185,9 @@ pub fn run(args: RunArgs) -> i32 {
             let _ = out.flush();
             drop(out);
             let _ = lines;
+            let code = exit_code(&d);
             fail(&args, &source, &[d], Some(&analysis), &reads);
-            EXIT_PROGRAM
+            code
         }
     }
 }
@@ -222,6 +241,17 @@ fn run_cell(
             fail(args, source, &[d], Some(analysis), &reads);
             EXIT_PROGRAM
         }
+    }
+}
+
+/// The exit code of a run that failed: a bad `--stream x=@file` is the
+/// command's input given wrongly, like a bad `--set` (2); anything else is
+/// the program's error (1).
+fn exit_code(d: &Diagnostic) -> i32 {
+    if d.code == wb::diag::Code::StreamFile {
+        EXIT_USAGE
+    } else {
+        EXIT_PROGRAM
     }
 }
 
@@ -288,9 +318,12 @@ fn fail(
     println!("{obj}");
 }
 
-/// `--set` and `--stream` values, parsed; an error is a usage error.
-fn overrides(args: &RunArgs) -> Result<Overrides, String> {
+/// `--set` and `--stream` values, parsed, and the streams to read from
+/// files (`--stream x=@file`); an error is a usage error. The last flag
+/// given for a stream wins.
+fn overrides(args: &RunArgs) -> Result<(Overrides, Vec<(String, PathBuf)>), String> {
     let mut o = Overrides::default();
+    let mut files: Vec<(String, PathBuf)> = Vec::new();
     for s in &args.sets {
         let (name, value) = s
             .split_once('=')
@@ -302,17 +335,25 @@ fn overrides(args: &RunArgs) -> Result<Overrides, String> {
         let (name, spec) = s.split_once('=').ok_or_else(|| {
             format!("--stream {s}: expected NAME=VALUES, as in `--stream x=1,2,3`")
         })?;
-        let values = match spec.strip_prefix('@') {
+        let name = name.trim();
+        match spec.strip_prefix('@') {
+            // Read as the run goes, so memory does not grow with the file;
+            // a file that cannot be opened is still a usage error up front.
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| format!("--stream {name}=@{path}: cannot read the file: {e}"))?;
-                parse_list(&text).map_err(|why| format!("--stream {name}=@{path}: {why}"))?
+                interp::StreamFile::new(path)
+                    .open()
+                    .map_err(|e| format!("--stream {name}=@{path}: {}", e.message))?;
+                o.streams.retain(|(n, _)| n != name);
+                files.push((name.to_owned(), PathBuf::from(path)));
             }
-            None => parse_list(spec).map_err(|why| format!("--stream {s}: {why}"))?,
-        };
-        o.streams.push((name.trim().to_owned(), values));
+            None => {
+                let values = parse_list(spec).map_err(|why| format!("--stream {s}: {why}"))?;
+                files.retain(|(n, _)| n != name);
+                o.streams.push((name.to_owned(), values));
+            }
+        }
     }
-    Ok(o)
+    Ok((o, files))
 }
 
 /// Numbers separated by commas, spaces or newlines.
@@ -330,16 +371,7 @@ fn parse_list(text: &str) -> Result<Vec<f64>, String> {
 }
 
 fn parse_number(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v)
-            if v.is_finite()
-                && !s.contains(|c: char| c.is_ascii_alphabetic() && c != 'e' && c != 'E') =>
-        {
-            Ok(v)
-        }
-        Ok(_) => Err(format!("`{s}` is not a finite number")),
-        Err(_) => Err(format!("`{s}` is not a number")),
-    }
+    interp::parse_number(s)
 }
 
 /// `--batch FILE`: the cell on every CSV row, a CSV of reads on standard

@@ -1,5 +1,8 @@
 //! Input values: defaults, overridden by `--set` and `--stream`.
 
+use std::path::PathBuf;
+
+use super::source::{Source, StreamError, StreamFile};
 use crate::check::Symbols;
 use crate::diag::{Code, Diagnostic};
 use crate::syntax::Names;
@@ -63,6 +66,64 @@ impl Overrides {
     }
 }
 
+/// The streams read from files (`--stream x=@file`), by stream index.
+///
+/// They travel beside [`Bindings`] (whose streams stay values in memory)
+/// and are given to the interpreter with [`super::Machine::with_stream_files`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StreamFiles {
+    files: Vec<Option<StreamFile>>,
+}
+
+impl StreamFiles {
+    /// Stream `i` is read from `file`.
+    pub fn set(&mut self, i: usize, file: StreamFile) {
+        if self.files.len() <= i {
+            self.files.resize(i + 1, None);
+        }
+        self.files[i] = Some(file);
+    }
+
+    /// The file stream `i` is read from, if it is read from one.
+    pub fn get(&self, i: usize) -> Option<&StreamFile> {
+        self.files.get(i).and_then(Option::as_ref)
+    }
+
+    /// Whether no stream is read from a file.
+    pub fn is_empty(&self) -> bool {
+        self.files.iter().all(Option::is_none)
+    }
+
+    /// How many stream indices are covered (the highest given + 1).
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    /// Where the elements of stream `i` come from: its file, else its
+    /// values in `bindings`.
+    pub fn source<'a>(&'a self, i: usize, bindings: &'a Bindings) -> Source<'a> {
+        match self.get(i) {
+            Some(f) => Source::File(f),
+            None => Source::Values(bindings.streams.get(i).map_or(&[], Vec::as_slice)),
+        }
+    }
+
+    /// Reads every file stream into `bindings`, for a caller that needs
+    /// whole sequences (the interpreter does not: it reads as it goes).
+    pub fn load_into(&self, bindings: &mut Bindings) -> Result<(), StreamError> {
+        for (i, f) in self.files.iter().enumerate() {
+            if let Some(file) = f {
+                let values = file.read_all()?;
+                if bindings.streams.len() <= i {
+                    bindings.streams.resize(i + 1, Vec::new());
+                }
+                bindings.streams[i] = values;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Binds every input and stream to a value: the override, else the default.
 /// Every one that has neither is listed in one `wb::missing_input`.
 pub fn bind(
@@ -70,8 +131,21 @@ pub fn bind(
     names: &Names,
     overrides: &Overrides,
 ) -> Result<Bindings, Diagnostic> {
+    bind_with_files(symbols, names, overrides, &[]).map(|(b, _)| b)
+}
+
+/// [`bind`], with streams read from files: a stream named in `files` is
+/// read from its file (whatever `overrides` gives it) and left empty in the
+/// [`Bindings`].
+pub fn bind_with_files(
+    symbols: &Symbols,
+    names: &Names,
+    overrides: &Overrides,
+    files: &[(String, PathBuf)],
+) -> Result<(Bindings, StreamFiles), Diagnostic> {
     let mut missing = Vec::new();
     let mut b = Bindings::default();
+    let mut stream_files = StreamFiles::default();
     for input in &symbols.inputs {
         let name = names.text(input.name);
         let given = overrides
@@ -88,8 +162,13 @@ pub fn bind(
             }
         }
     }
-    for stream in &symbols.streams {
+    for (i, stream) in symbols.streams.iter().enumerate() {
         let name = names.text(stream.name);
+        if let Some((_, path)) = files.iter().rev().find(|(n, _)| n == name) {
+            stream_files.set(i, StreamFile::new(path));
+            b.streams.push(Vec::new());
+            continue;
+        }
         let given = overrides
             .streams
             .iter()
@@ -105,7 +184,7 @@ pub fn bind(
         }
     }
     if missing.is_empty() {
-        return Ok(b);
+        return Ok((b, stream_files));
     }
     let list: Vec<String> = missing.iter().map(|(_, n, _)| format!("`{n}`")).collect();
     let flags: Vec<&str> = missing.iter().map(|(_, _, f)| f.as_str()).collect();

@@ -7,20 +7,25 @@
 //! statement that fails changes nothing: values are computed first and the
 //! board is touched only when the whole statement succeeded.
 
+mod code;
+mod each;
+mod fault;
 mod inputs;
+mod source;
 
-pub use inputs::{bind, Bindings, Overrides};
+pub use inputs::{bind, bind_with_files, Bindings, Overrides, StreamFiles};
+pub use source::{parse_number, Elements, FileElements, Source, StreamError, StreamFile};
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::arith::{self, ArithError};
+use self::code::{Compiled, Compiler, Fast, Kind, Scope};
+use self::fault::Fault;
+use crate::arith;
 use crate::board::Board;
 use crate::check::{NameKind, Symbols};
 use crate::diag::{Code, Diagnostic};
 use crate::number;
-use crate::syntax::{
-    Expr, Gate, Item, LineIndex, NameId, Names, OpKind, Program, Span, Stmt, StmtKind,
-};
+use crate::syntax::{Ident, Item, LineIndex, NameId, Names, Program, Span, Stmt};
 
 /// One value a `read` produced.
 #[derive(Clone, Debug, PartialEq)]
@@ -131,24 +136,20 @@ pub struct Machine<'p> {
     kinds: Vec<NameKind>,
     capacity: usize,
     board: Board,
-    /// Value of each board name, by name id.
+    /// The frame of the statement running (see `code.rs`): first the value
+    /// of each board name, by name id; then inputs, stream elements,
+    /// constants and temporaries.
     values: Vec<f64>,
     bindings: Bindings,
-    /// The current element of each stream, by stream index.
-    elements: Vec<f64>,
+    /// The streams read from files rather than from `bindings`.
+    files: StreamFiles,
+    /// Where stream 0's current element is in `values`.
+    elements: usize,
     each_streams: Vec<NameId>,
     stack: Vec<f64>,
     steps: u64,
     peak: usize,
     levels: Vec<Level>,
-}
-
-/// A run-time failure, before it is dressed as a diagnostic.
-struct Fault {
-    code: Code,
-    message: String,
-    span: Span,
-    label: String,
 }
 
 impl<'p> Machine<'p> {
@@ -170,8 +171,9 @@ impl<'p> Machine<'p> {
             capacity,
             board: Board::default(),
             values: vec![0.0; program.names.len()],
-            elements: vec![0.0; bindings.streams.len()],
+            elements: program.names.len(),
             bindings,
+            files: StreamFiles::default(),
             each_streams: Vec::new(),
             stack: Vec::with_capacity(16),
             steps: 0,
@@ -203,13 +205,23 @@ impl<'p> Machine<'p> {
 
     /// What the run leaves behind, to resume from with [`Machine::resume`].
     pub fn into_state(self) -> State {
+        // The frame past the board values is scratch for the last statement.
+        let mut values = self.values;
+        values.truncate(self.names.len().max(self.kinds.len()));
         State {
             board: self.board,
-            values: self.values,
+            values,
             bindings: self.bindings,
             steps: self.steps,
             peak: self.peak,
         }
+    }
+
+    /// The machine, with these streams read from their files as `each`
+    /// runs (see [`bind_with_files`]).
+    pub fn with_stream_files(mut self, files: StreamFiles) -> Self {
+        self.files = files;
+        self
     }
 
     /// The board's slots.
@@ -283,170 +295,153 @@ impl<'p> Machine<'p> {
     }
 
     /// Runs one statement (with its loop body, if any).
+    ///
+    /// The statement is compiled first: its names are resolved to where
+    /// their values live, once, however often a loop runs its body.
     pub fn exec(
         &mut self,
         stmt: &Stmt,
         obs: &mut dyn Observer,
         limits: Limits,
     ) -> Result<(), Diagnostic> {
-        self.steps += 1;
-        if let Some(max) = limits.max_steps {
-            if self.steps > max {
-                self.steps -= 1;
-                return Err(self.stopped(
-                    stmt,
-                    Code::StepLimit,
-                    format!("the step limit of {max} was reached"),
-                ));
-            }
+        let (code, compiled) = self.compile(stmt);
+        let mut run = Run {
+            watch: obs.wants_steps(),
+            obs,
+            max_steps: limits.max_steps.unwrap_or(u64::MAX),
+            interrupt: limits.interrupt,
+        };
+        self.step(&code, &compiled, &mut run)
+    }
+
+    /// Compiles `stmt` and lays out the frame it runs on.
+    fn compile<'s>(&mut self, stmt: &'s Stmt) -> (code::Code, Compiled<'s>) {
+        let names = self
+            .names
+            .len()
+            .max(self.kinds.len())
+            .max(code::max_name(stmt) + 1);
+        self.kinds.resize(names, NameKind::Undeclared);
+        let scalars = self.bindings.scalars.len();
+        let scope = Scope {
+            kinds: &self.kinds,
+            names,
+            scalars,
+            elements: names + scalars,
+            streams: self.bindings.streams.len().max(self.files.len()),
+            each: self.each_streams.clone(),
+        };
+        let mut compiler = Compiler::new(scope);
+        let compiled = compiler.stmt(stmt);
+        let code = compiler.finish();
+        self.values.resize(names, 0.0);
+        self.values.extend_from_slice(&self.bindings.scalars);
+        self.values.resize(code.frame_len, 0.0);
+        code.fill(&mut self.values);
+        self.elements = names + scalars;
+        self.stack.reserve(code.depth + 1);
+        (code, compiled)
+    }
+
+    /// Runs one compiled statement: the step count, the limits, then the
+    /// statement itself.
+    fn step(&mut self, code: &code::Code, c: &Compiled, run: &mut Run) -> Result<(), Diagnostic> {
+        if self.steps >= run.max_steps {
+            return Err(self.stopped(
+                c.stmt,
+                Code::StepLimit,
+                format!("the step limit of {} was reached", run.max_steps),
+            ));
         }
-        if let Some(flag) = limits.interrupt {
+        self.steps += 1;
+        if let Some(flag) = run.interrupt {
             if flag.load(Ordering::Relaxed) {
                 return Err(self.stopped(
-                    stmt,
+                    c.stmt,
                     Code::Interrupted,
                     "the run was interrupted".to_owned(),
                 ));
             }
         }
-        match &stmt.kind {
-            StmtKind::Write {
+        match &c.kind {
+            Kind::Write {
                 target,
                 value,
+                value_span,
                 gate,
             } => self
-                .write(*target, value, gate.as_ref())
-                .map_err(|f| self.fail(stmt, f))?,
-            StmtKind::Forget(list) => self.forget(list).map_err(|f| self.fail(stmt, f))?,
-            StmtKind::Read(exprs) => {
+                .write(code, *target, *value, *value_span, gate.as_ref())
+                .map_err(|f| self.fail(c.stmt, f))?,
+            Kind::WriteInput(target) => {
+                let f = Fault {
+                    code: Code::WriteInput,
+                    message: format!(
+                        "`{}` is an input and cannot be written",
+                        self.names.text(target.id)
+                    ),
+                    span: target.span,
+                    label: "an input".into(),
+                };
+                return Err(self.fail(c.stmt, f));
+            }
+            Kind::Forget(list) => self.forget(list).map_err(|f| self.fail(c.stmt, f))?,
+            Kind::Read(exprs) => {
                 let mut values = Vec::with_capacity(exprs.len());
-                for e in exprs {
-                    values.push(self.eval(e).map_err(|f| self.fail(stmt, f))?);
+                for (x, _) in exprs {
+                    values.push(self.eval(code, *x).map_err(|f| self.fail(c.stmt, f))?);
                 }
                 let index = self.element();
-                for (e, value) in exprs.iter().zip(values) {
-                    obs.read(Read {
-                        text: e.span.text(self.src).to_owned(),
-                        span: e.span,
-                        line: self.lines.line(e.span.start as usize),
+                for (&(_, span), value) in exprs.iter().zip(values) {
+                    run.obs.read(Read {
+                        text: span.text(self.src).to_owned(),
+                        span,
+                        line: self.lines.line(span.start as usize),
                         value,
                         index,
                     });
                 }
             }
-            StmtKind::Each { streams, body } => return self.each(stmt, streams, body, obs, limits),
-            StmtKind::Repeat { count, body } => {
-                for iteration in 0..*count {
-                    self.levels.push(Level::Repeat {
-                        iteration,
-                        count: *count,
-                    });
-                    if obs.wants_steps() {
-                        obs.iteration(stmt, format!("iteration {} of {count}", iteration + 1));
+            Kind::Each {
+                streams,
+                indices,
+                body,
+            } => return self.each(code, c.stmt, streams, indices, body, run),
+            Kind::Repeat { count, body } => {
+                let count = *count;
+                self.levels.push(Level::Repeat {
+                    iteration: 0,
+                    count,
+                });
+                let mut result = Ok(());
+                'iterations: for iteration in 0..count {
+                    if let Some(Level::Repeat { iteration: i, .. }) = self.levels.last_mut() {
+                        *i = iteration;
                     }
-                    let r = body.iter().try_for_each(|s| self.exec(s, obs, limits));
-                    self.levels.pop();
-                    r?;
+                    if run.watch {
+                        run.obs
+                            .iteration(c.stmt, format!("iteration {} of {count}", iteration + 1));
+                    }
+                    for s in body {
+                        if self.overwrite(code, s, run) {
+                            continue;
+                        }
+                        if let Err(e) = self.step(code, s, run) {
+                            result = Err(e);
+                            break 'iterations;
+                        }
+                    }
                 }
+                self.levels.pop();
+                result?;
             }
         }
-        if obs.wants_steps() {
-            obs.after(stmt, self);
+        if run.watch {
+            run.obs.after(c.stmt, self);
         }
         Ok(())
     }
 
-    fn each(
-        &mut self,
-        stmt: &Stmt,
-        streams: &[crate::syntax::Ident],
-        body: &[Stmt],
-        obs: &mut dyn Observer,
-        limits: Limits,
-    ) -> Result<(), Diagnostic> {
-        let mut indices = Vec::with_capacity(streams.len());
-        for s in streams {
-            match self.kinds[s.id.index()] {
-                NameKind::Stream(i) => indices.push(i),
-                _ => {
-                    return Err(self.fail(
-                        stmt,
-                        Fault {
-                            code: Code::NotAStream,
-                            message: format!("`{}` is not a stream", self.names.text(s.id)),
-                            span: s.span,
-                            label: "not a stream".into(),
-                        },
-                    ))
-                }
-            }
-        }
-        let lens: Vec<usize> = indices
-            .iter()
-            .map(|&i| self.bindings.streams[i].len())
-            .collect();
-        let len = lens.first().copied().unwrap_or(0);
-        if let Some(k) = lens.iter().position(|&l| l != len) {
-            let (a, b) = (streams[0], streams[k]);
-            return Err(self.fail(
-                stmt,
-                Fault {
-                    code: Code::StreamLength,
-                    message: format!(
-                        "the zipped streams have different lengths: `{}` has {} elements, `{}` has {}",
-                        self.names.text(a.id),
-                        len,
-                        self.names.text(b.id),
-                        lens[k]
-                    ),
-                    span: b.span,
-                    label: format!("{} elements", lens[k]),
-                },
-            ));
-        }
-        let outer = std::mem::replace(
-            &mut self.each_streams,
-            streams.iter().map(|s| s.id).collect(),
-        );
-        let mut result = Ok(());
-        'elements: for element in 0..len {
-            for &i in &indices {
-                self.elements[i] = self.bindings.streams[i][element];
-            }
-            self.levels.push(Level::Each {
-                element: element as u64,
-            });
-            if obs.wants_steps() {
-                let values: Vec<String> = streams
-                    .iter()
-                    .zip(&indices)
-                    .map(|(s, &i)| {
-                        format!(
-                            "{} = {}",
-                            self.names.text(s.id),
-                            number::format(self.elements[i])
-                        )
-                    })
-                    .collect();
-                obs.iteration(stmt, format!("element {element}: {}", values.join(", ")));
-            }
-            for s in body {
-                if let Err(e) = self.exec(s, obs, limits) {
-                    result = Err(e);
-                    self.levels.pop();
-                    break 'elements;
-                }
-            }
-            self.levels.pop();
-        }
-        self.each_streams = outer;
-        result?;
-        if obs.wants_steps() {
-            obs.after(stmt, self);
-        }
-        Ok(())
-    }
-
+    /// The `each` element the run is at, if it is inside `each`.
     fn element(&self) -> Option<u64> {
         self.levels.iter().find_map(|l| match l {
             Level::Each { element } => Some(*element),
@@ -456,62 +451,47 @@ impl<'p> Machine<'p> {
 
     fn write(
         &mut self,
-        target: crate::syntax::Ident,
-        value: &Expr,
-        gate: Option<&Gate>,
+        code: &code::Code,
+        target: Ident,
+        value: Fast,
+        value_span: Span,
+        gate: Option<&code::Gated>,
     ) -> Result<(), Fault> {
         let id = target.id;
-        let text = self.names.text(id);
-        if matches!(
-            self.kinds[id.index()],
-            NameKind::Input(_) | NameKind::Stream(_)
-        ) {
-            return Err(Fault {
-                code: Code::WriteInput,
-                message: format!("`{text}` is an input and cannot be written"),
-                span: target.span,
-                label: "an input".into(),
-            });
-        }
         let on_board = self.board.slot_of(id).is_some();
         let new = match gate {
-            None => self.eval(value)?,
+            None => self.eval(code, value)?,
             Some(g) => {
                 if !on_board {
                     return Err(Fault {
                         code: Code::GatedNewSlot,
                         message: format!(
-                            "`{text}` is not on the board, so a gated write cannot blend with it"
+                            "`{}` is not on the board, so a gated write cannot blend with it",
+                            self.names.text(id)
                         ),
                         span: target.span,
                         label: "not on the board".into(),
                     });
                 }
                 let old = self.values[id.index()];
-                match g {
-                    Gate::When(c) => {
-                        if self.eval(c)? == 0.0 {
-                            return Ok(());
-                        }
-                        self.eval(value)?
+                if g.soft {
+                    let e = self.eval(code, value)?;
+                    let gv = self.eval(code, g.value)?;
+                    if !(0.0..=1.0).contains(&gv) {
+                        return Err(Fault {
+                            code: Code::GateRange,
+                            message: format!("the gate is {}, outside [0, 1]", number::format(gv)),
+                            span: g.span,
+                            label: format!("= {}", number::format(gv)),
+                        });
                     }
-                    Gate::Soft(gx) => {
-                        let e = self.eval(value)?;
-                        let gv = self.eval(gx)?;
-                        if !(0.0..=1.0).contains(&gv) {
-                            return Err(Fault {
-                                code: Code::GateRange,
-                                message: format!(
-                                    "the gate is {}, outside [0, 1]",
-                                    number::format(gv)
-                                ),
-                                span: gx.span,
-                                label: format!("= {}", number::format(gv)),
-                            });
-                        }
-                        arith::blend(old, e, gv)
-                            .map_err(|err| self.arith_fault(err, value.span, None))?
+                    arith::blend(old, e, gv)
+                        .map_err(|err| self.arith_fault(err, value_span, false))?
+                } else {
+                    if self.eval(code, g.value)? == 0.0 {
+                        return Ok(());
                     }
+                    self.eval(code, value)?
                 }
             }
         };
@@ -520,7 +500,8 @@ impl<'p> Machine<'p> {
                 return Err(Fault {
                     code: Code::BoardFull,
                     message: format!(
-                        "the board is full: `{text}` needs a slot, and none of the {} is free",
+                        "the board is full: `{}` needs a slot, and none of the {} is free",
+                        self.names.text(id),
                         self.capacity
                     ),
                     span: target.span,
@@ -535,7 +516,7 @@ impl<'p> Machine<'p> {
         Ok(())
     }
 
-    fn forget(&mut self, list: &[crate::syntax::Ident]) -> Result<(), Fault> {
+    fn forget(&mut self, list: &[Ident]) -> Result<(), Fault> {
         for (k, n) in list.iter().enumerate() {
             if self.board.slot_of(n.id).is_none() || list[..k].iter().any(|m| m.id == n.id) {
                 return Err(Fault {
@@ -552,178 +533,32 @@ impl<'p> Machine<'p> {
         Ok(())
     }
 
-    /// Evaluates an expression, left to right, every result finite.
-    fn eval(&mut self, e: &Expr) -> Result<f64, Fault> {
-        let mut stack = std::mem::take(&mut self.stack);
-        stack.clear();
-        let r = self.eval_on(e, &mut stack);
-        self.stack = stack;
-        r
-    }
-
-    fn eval_on(&self, e: &Expr, stack: &mut Vec<f64>) -> Result<f64, Fault> {
-        for op in &e.ops {
-            let v = match op.kind {
-                OpKind::Num(v) => v,
-                OpKind::Name(id) => self.lookup(id, op.span)?,
-                OpKind::Neg => {
-                    let a = stack.pop().unwrap_or(0.0);
-                    arith::neg(a)
-                }
-                OpKind::Bin(b) => {
-                    let rhs = stack.pop().unwrap_or(0.0);
-                    let lhs = stack.pop().unwrap_or(0.0);
-                    arith::binary(b, lhs, rhs)
-                        .map_err(|err| self.arith_fault(err, op.span, Some((b, rhs))))?
-                }
-                OpKind::Call(f) => {
-                    let (a, b) = if f.arity() == 2 {
-                        let b = stack.pop().unwrap_or(0.0);
-                        (stack.pop().unwrap_or(0.0), b)
-                    } else {
-                        (stack.pop().unwrap_or(0.0), 0.0)
-                    };
-                    arith::call(f, a, b).map_err(|err| self.arith_fault(err, op.span, None))?
-                }
-            };
-            stack.push(v);
-        }
-        Ok(stack.pop().unwrap_or(0.0))
-    }
-
+    /// Evaluates a compiled expression, left to right, every result finite:
+    /// by its fast form, or, where that fails, exactly.
     #[inline]
-    fn lookup(&self, id: NameId, span: Span) -> Result<f64, Fault> {
-        match self.kinds[id.index()] {
-            NameKind::Input(i) => Ok(self.bindings.scalars[i]),
-            NameKind::Stream(i) => {
-                if self.each_streams.contains(&id) {
-                    Ok(self.elements[i])
-                } else {
-                    Err(Fault {
-                        code: Code::StreamOutsideEach,
-                        message: format!(
-                            "the stream `{}` is read outside its `each`",
-                            self.names.text(id)
-                        ),
-                        span,
-                        label: "outside `each`".into(),
-                    })
-                }
-            }
-            NameKind::Board if self.board.slot_of(id).is_some() => Ok(self.values[id.index()]),
-            NameKind::Board => Err(Fault {
-                code: Code::Forgotten,
-                message: format!("`{}` is read after it was forgotten", self.names.text(id)),
-                span,
-                label: "not on the board".into(),
-            }),
-            NameKind::Undeclared => Err(Fault {
-                code: Code::UnknownName,
-                message: format!("`{}` has no value", self.names.text(id)),
-                span,
-                label: "unknown name".into(),
-            }),
+    fn eval(&mut self, code: &code::Code, x: Fast) -> Result<f64, Fault> {
+        match code.fast(x, &mut self.values, &self.board) {
+            Some(v) => Ok(v),
+            None => self.eval_exact(code, x),
         }
     }
 
-    fn arith_fault(
-        &self,
-        err: ArithError,
-        span: Span,
-        divisor: Option<(crate::syntax::BinOp, f64)>,
-    ) -> Fault {
-        let text = span.text(self.src);
-        match err {
-            ArithError::DivZero => Fault {
-                code: Code::DivZero,
-                message: match divisor {
-                    Some((crate::syntax::BinOp::Rem, _)) => {
-                        format!("remainder by zero in `{text}`")
-                    }
-                    _ => format!("division by zero in `{text}`"),
-                },
-                span,
-                label: "the divisor is 0".into(),
-            },
-            ArithError::NotFinite => Fault {
-                code: Code::NotFinite,
-                message: format!("`{text}` has no finite value"),
-                span,
-                label: "infinite or not a number".into(),
-            },
+    /// The exact evaluation, which says which operation fails and why.
+    #[cold]
+    #[inline(never)]
+    fn eval_exact(&mut self, code: &code::Code, x: Fast) -> Result<f64, Fault> {
+        match code.exact(x, &self.values, &self.board, &mut self.stack) {
+            Ok(v) => Ok(v),
+            Err((at, err)) => Err(self.eval_fault(code, at, err)),
         }
-    }
-
-    /// Where the run is, in words: `element 3 of `each``, `iteration 2 of 5`.
-    fn whereabouts(&self) -> String {
-        let parts: Vec<String> = self
-            .levels
-            .iter()
-            .map(|l| match l {
-                Level::Each { element } => {
-                    let values: Vec<String> = self
-                        .each_streams
-                        .iter()
-                        .filter_map(|&id| match self.kinds[id.index()] {
-                            NameKind::Stream(i) => Some(format!(
-                                "{} = {}",
-                                self.names.text(id),
-                                number::format(self.elements[i])
-                            )),
-                            _ => None,
-                        })
-                        .collect();
-                    format!("element {element}: {}", values.join(", "))
-                }
-                Level::Repeat { iteration, count } => {
-                    format!("repeat iteration {} of {count}", iteration + 1)
-                }
-            })
-            .collect();
-        parts.join(", ")
-    }
-
-    fn fail(&self, stmt: &Stmt, f: Fault) -> Diagnostic {
-        let stmt_text = statement_head(stmt, self.src);
-        let mut message = format!("{}, in `{stmt_text}`", f.message);
-        let at = self.whereabouts();
-        if !at.is_empty() {
-            message.push_str(&format!(" ({at})"));
-        }
-        let mut d = Diagnostic::error(f.code, message, f.span, f.label);
-        if f.span != stmt.span && !stmt.span.range().contains(&(f.span.start as usize)) {
-            d = d.with_label(stmt.span, "in this statement");
-        }
-        d.index = self.element();
-        d.with_note(format!("board when it failed: {}", self.board_line()))
-    }
-
-    fn stopped(&self, stmt: &Stmt, code: Code, message: String) -> Diagnostic {
-        let mut d = Diagnostic::error(
-            code,
-            format!("{message} after {} statements", self.steps),
-            stmt.span,
-            "the next statement would run here",
-        );
-        let at = self.whereabouts();
-        if !at.is_empty() {
-            d.message.push_str(&format!(" ({at})"));
-        }
-        d.index = self.element();
-        if code == Code::StepLimit {
-            d = d.with_help("raise `--max-steps`, or run fewer iterations");
-        }
-        d.with_note(format!("board when it stopped: {}", self.board_line()))
     }
 }
 
-/// A statement in a few words: its first line, or a loop's head (`each x, y`).
-fn statement_head(stmt: &Stmt, src: &str) -> String {
-    let text = stmt.span.text(src);
-    match stmt.kind {
-        StmtKind::Each { .. } | StmtKind::Repeat { .. } => {
-            text.split('{').next().unwrap_or("").trim_end().to_owned()
-        }
-        _ => text.lines().next().unwrap_or("").trim_end().to_owned(),
-    }
+/// What one call of [`Machine::exec`] runs with.
+struct Run<'o, 'l> {
+    obs: &'o mut dyn Observer,
+    /// Whether the observer wants every statement ([`Observer::wants_steps`]).
+    watch: bool,
+    max_steps: u64,
+    interrupt: Option<&'l AtomicBool>,
 }

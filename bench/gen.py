@@ -1,0 +1,91 @@
+"""Generates the benchmark inputs (bench/README.md says what each is).
+
+    python3 bench/gen.py stream N FILE          N numbers, one per line
+    python3 bench/gen.py csv N FILE             N input rows for examples/whiteboard.wb
+    python3 bench/gen.py program N LANG FILE    a straight-line program of N
+                                                statements; LANG is wb, lua or py
+
+Every generator is seeded, so the same command writes the same file.
+"""
+import random
+import sys
+
+# Names kept on the board by the straight-line program: 12 of the 16 slots,
+# so the checker's board is busy but never full.
+LIVE = 12
+
+
+def stream(n, path):
+    rng = random.Random(6)
+    gauss = rng.gauss
+    with open(path, "w") as f:
+        chunk = 100_000
+        for start in range(0, n, chunk):
+            f.write("".join(f"{gauss(100, 15):.6f}\n" for _ in range(min(chunk, n - start))))
+
+
+def csv(n, path):
+    rng = random.Random(6)
+    rand = rng.randint
+    with open(path, "w") as f:
+        f.write("a,b,c,d\n")
+        chunk = 100_000
+        for start in range(0, n, chunk):
+            f.write(
+                "".join(
+                    f"{rand(-99, 99)},{rand(-99, 99)},{rand(-99, 99)},{rand(-99, 99)}\n"
+                    for _ in range(min(chunk, n - start))
+                )
+            )
+
+
+def program(n, lang, path):
+    """`w[k] = w[k-1] * 0.5 - w[k-6] / 3 + a`, round the LIVE names: every
+    value is read before it is overwritten, so the checker has nothing to
+    warn about, and every line is one statement in all three languages."""
+    with open(path, "w") as f:
+        names = [f"w{k}" for k in range(LIVE)]
+        if lang == "wb":
+            f.write("board 16\ninput a = 1\n")
+            first = [f"write {w} = a + {k}\n" for k, w in enumerate(names)]
+            line = "write {t} = {p} * 0.5 - {q} / 3 + a\n"
+            last = "read " + ", ".join(names) + "\n"
+        elif lang == "lua":
+            f.write("local a = 1\n")
+            f.write("local " + ", ".join(names) + "\n")
+            first = [f"{w} = a + {k}\n" for k, w in enumerate(names)]
+            line = "{t} = {p} * 0.5 - {q} / 3 + a\n"
+            last = "print(" + ", ".join(names) + ")\n"
+        elif lang == "py":
+            f.write("a = 1\n")
+            first = [f"{w} = a + {k}\n" for k, w in enumerate(names)]
+            line = "{t} = {p} * 0.5 - {q} / 3 + a\n"
+            last = "print(" + ", ".join(names) + ")\n"
+        else:
+            sys.exit(f"gen.py: unknown language {lang!r} (wb, lua or py)")
+        f.writelines(first)
+        body = n - len(first) - 1
+        chunk = []
+        for i in range(body):
+            k = i % LIVE
+            chunk.append(line.format(t=names[k], p=names[k - 1], q=names[k - 6]))
+            if len(chunk) == 10_000:
+                f.write("".join(chunk))
+                chunk.clear()
+        f.write("".join(chunk))
+        f.write(last)
+
+
+def main(argv):
+    if len(argv) >= 3 and argv[0] == "stream":
+        stream(int(argv[1]), argv[2])
+    elif len(argv) >= 3 and argv[0] == "csv":
+        csv(int(argv[1]), argv[2])
+    elif len(argv) >= 4 and argv[0] == "program":
+        program(int(argv[1]), argv[2], argv[3])
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,580 @@
+//! Where a stream's elements come from: values in memory, or a file read
+//! lazily, one element at a time, while `each` runs.
+//!
+//! A file stream holds numbers separated by commas or ASCII whitespace (the
+//! same text `--stream x=1,2,3` takes). It is read through a fixed buffer, so
+//! a run over a stream of any length needs the same memory; each `each` over
+//! it opens the file again, so two loops over one stream both see it whole.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{ErrorKind, Read as _};
+use std::path::{Path, PathBuf};
+
+/// The reader's buffer: large enough that a refill is rare, small enough
+/// that it does not show in the peak memory.
+const BUFFER: usize = 64 * 1024;
+
+/// A stream read from a file (`--stream x=@file`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamFile {
+    path: PathBuf,
+}
+
+impl StreamFile {
+    /// A stream whose elements are the numbers in the file at `path`.
+    pub fn new(path: impl Into<PathBuf>) -> StreamFile {
+        StreamFile { path: path.into() }
+    }
+
+    /// The file's path, as given.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Opens the file to read it from its first element.
+    pub fn open(&self) -> Result<FileElements, StreamError> {
+        let file = File::open(&self.path).map_err(|e| self.error(None, cannot_read(&e)))?;
+        Ok(FileElements {
+            file,
+            path: self.path.clone(),
+            buf: vec![0; BUFFER].into_boxed_slice(),
+            pos: 0,
+            end: 0,
+            eof: false,
+            line: 1,
+        })
+    }
+
+    /// Every element, read into memory (for a caller that needs the whole
+    /// sequence at once).
+    pub fn read_all(&self) -> Result<Vec<f64>, StreamError> {
+        let mut values = Vec::new();
+        let mut elements = self.open()?;
+        while let Some(v) = elements.next_value()? {
+            values.push(v);
+        }
+        Ok(values)
+    }
+
+    fn error(&self, line: Option<u64>, message: String) -> StreamError {
+        StreamError {
+            path: self.path.clone(),
+            line,
+            message,
+        }
+    }
+}
+
+/// A stream's elements as they come: from memory or from a file.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Source<'a> {
+    /// The whole sequence, in memory.
+    Values(&'a [f64]),
+    /// A file, read when the stream is iterated.
+    File(&'a StreamFile),
+}
+
+impl<'a> Source<'a> {
+    /// The number of elements, where it is known without reading the file.
+    pub fn known_len(&self) -> Option<usize> {
+        match self {
+            Source::Values(v) => Some(v.len()),
+            Source::File(_) => None,
+        }
+    }
+
+    /// Starts reading the elements from the first.
+    pub fn open(&self) -> Result<Elements<'a>, StreamError> {
+        Ok(match self {
+            Source::Values(v) => Elements::Values(v.iter()),
+            Source::File(f) => Elements::File(Box::new(f.open()?)),
+        })
+    }
+}
+
+/// The elements of a [`Source`], one at a time.
+#[derive(Debug)]
+pub enum Elements<'a> {
+    /// From memory.
+    Values(std::slice::Iter<'a, f64>),
+    /// From a file.
+    File(Box<FileElements>),
+}
+
+impl Elements<'_> {
+    /// The next element; `None` after the last.
+    #[inline]
+    pub fn next_value(&mut self) -> Result<Option<f64>, StreamError> {
+        match self {
+            Elements::Values(it) => Ok(it.next().copied()),
+            Elements::File(f) => f.next_value(),
+        }
+    }
+}
+
+impl Iterator for Elements<'_> {
+    type Item = Result<f64, StreamError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_value().transpose()
+    }
+}
+
+/// Why a stream file could not be read: the file, the line, what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamError {
+    /// The file.
+    pub path: PathBuf,
+    /// The 1-based line where the bad text is, if the problem is on a line.
+    pub line: Option<u64>,
+    /// What is wrong: "`abc` is not a number".
+    pub message: String,
+}
+
+impl fmt::Display for StreamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some(line) = self.line {
+            write!(f, ", line {line}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for StreamError {}
+
+/// The elements of a file, parsed as they are read.
+pub struct FileElements {
+    file: File,
+    path: PathBuf,
+    buf: Box<[u8]>,
+    /// The unread bytes are `buf[pos..end]`.
+    pos: usize,
+    end: usize,
+    eof: bool,
+    /// The line of `buf[pos]`.
+    line: u64,
+}
+
+impl fmt::Debug for FileElements {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FileElements")
+            .field("path", &self.path)
+            .field("line", &self.line)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Bytes between numbers: commas and ASCII whitespace.
+#[inline]
+fn is_separator(b: u8) -> bool {
+    matches!(b, b',' | b' ' | b'\n' | b'\t' | b'\r' | 0x0b | 0x0c)
+}
+
+impl FileElements {
+    /// The next number; `None` at the end of the file.
+    pub fn next_value(&mut self) -> Result<Option<f64>, StreamError> {
+        loop {
+            while self.pos < self.end {
+                match self.buf[self.pos] {
+                    b'\n' => self.line += 1,
+                    b => {
+                        if !is_separator(b) {
+                            break;
+                        }
+                    }
+                }
+                self.pos += 1;
+            }
+            if self.pos == self.end {
+                if self.eof {
+                    return Ok(None);
+                }
+                self.pos = 0;
+                self.end = 0;
+                self.refill()?;
+                continue;
+            }
+            if let Some((v, next)) = plain_in_place(&self.buf[..self.end], self.pos) {
+                self.pos = next;
+                return Ok(Some(v));
+            }
+            let start = self.pos;
+            let len = self.buf[start..self.end]
+                .iter()
+                .position(|&b| is_separator(b));
+            let stop = match len {
+                Some(n) => start + n,
+                None if self.eof => self.end,
+                None => {
+                    // The number runs past the buffer: keep its start, read on.
+                    if start == 0 && self.end == self.buf.len() {
+                        return Err(self.error(format!(
+                            "`{}…` is not a number (no separator in {BUFFER} bytes)",
+                            shown(&self.buf[..32])
+                        )));
+                    }
+                    self.buf.copy_within(start..self.end, 0);
+                    self.end -= start;
+                    self.pos = 0;
+                    self.refill()?;
+                    continue;
+                }
+            };
+            self.pos = stop;
+            let token = &self.buf[start..stop];
+            if let Some(v) = plain_decimal(token) {
+                return Ok(Some(v));
+            }
+            return match std::str::from_utf8(token).map(parse_number) {
+                Ok(Ok(v)) => Ok(Some(v)),
+                Ok(Err(why)) => Err(self.error(why)),
+                Err(_) => Err(self.error(format!("`{}` is not a number", shown(token)))),
+            };
+        }
+    }
+
+    /// Reads more of the file after `buf[..end]`.
+    fn refill(&mut self) -> Result<(), StreamError> {
+        loop {
+            match self.file.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(());
+                }
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(());
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(StreamError {
+                        path: self.path.clone(),
+                        line: None,
+                        message: cannot_read(&e),
+                    })
+                }
+            }
+        }
+    }
+
+    fn error(&self, message: String) -> StreamError {
+        StreamError {
+            path: self.path.clone(),
+            line: Some(self.line),
+            message,
+        }
+    }
+}
+
+fn cannot_read(e: &std::io::Error) -> String {
+    match e.kind() {
+        ErrorKind::NotFound => "cannot read the file: no such file".to_owned(),
+        ErrorKind::PermissionDenied => "cannot read the file: permission denied".to_owned(),
+        ErrorKind::IsADirectory => "cannot read the file: it is a directory".to_owned(),
+        _ => format!("cannot read the file: {e}"),
+    }
+}
+
+/// Bad bytes as text, shortened for a message.
+fn shown(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    match text.char_indices().nth(40) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.into_owned(),
+    }
+}
+
+/// The number that starts at `buf[at]`, read in one pass when it is a
+/// plain decimal (see [`plain_decimal`]) ended by a separator inside `buf`;
+/// with the index of that separator. Anything else (a longer or other
+/// form, or a number that may go on past the buffer) is `None`, for the
+/// general path.
+#[inline]
+fn plain_in_place(buf: &[u8], at: usize) -> Option<(f64, usize)> {
+    const POW10: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+    let mut i = at;
+    let negative = match buf.get(i) {
+        Some(b'-') => {
+            i += 1;
+            true
+        }
+        Some(b'+') => {
+            i += 1;
+            false
+        }
+        _ => false,
+    };
+    let mut mantissa: u64 = 0;
+    let int_start = i;
+    // 19 digits always fit in a u64.
+    while let Some(&b) = buf.get(i) {
+        if !b.is_ascii_digit() || i - int_start == 19 {
+            break;
+        }
+        mantissa = mantissa * 10 + u64::from(b - b'0');
+        i += 1;
+    }
+    let int_digits = i - int_start;
+    let mut scale = 0;
+    if buf.get(i) == Some(&b'.') {
+        i += 1;
+        let frac_start = i;
+        while let Some(&b) = buf.get(i) {
+            if !b.is_ascii_digit() || int_digits + (i - frac_start) == 19 {
+                break;
+            }
+            mantissa = mantissa * 10 + u64::from(b - b'0');
+            i += 1;
+        }
+        scale = i - frac_start;
+        if scale == 0 {
+            return None;
+        }
+    }
+    let ended = buf.get(i).is_some_and(|&b| is_separator(b));
+    if int_digits == 0 || !ended || mantissa > 1 << 53 || scale >= POW10.len() {
+        return None;
+    }
+    let v = mantissa as f64 / POW10[scale];
+    Some((if negative { -v } else { v }, i))
+}
+
+/// The value of a plain decimal such as `-107.495134`, where computing it
+/// is one exact integer and one correctly rounded division (Clinger's fast
+/// path): at most 19 digits whose integer is below 2^53, at most 22 after
+/// the point. The result is the one `str::parse` gives, only faster; every
+/// other form (exponents, long mantissas, anything not a number) is `None`
+/// and goes to [`parse_number`].
+#[inline]
+fn plain_decimal(token: &[u8]) -> Option<f64> {
+    const POW10: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+    let (negative, digits) = match token.split_first()? {
+        (b'-', rest) => (true, rest),
+        (b'+', rest) => (false, rest),
+        _ => (false, token),
+    };
+    let mut mantissa: u64 = 0;
+    let mut count = 0usize;
+    let mut point = None;
+    for (i, &b) in digits.iter().enumerate() {
+        match b {
+            b'0'..=b'9' => {
+                // 19 digits always fit in a u64; the 20th might not.
+                if count == 19 {
+                    return None;
+                }
+                mantissa = mantissa * 10 + u64::from(b - b'0');
+                count += 1;
+            }
+            b'.' if point.is_none() => point = Some(i),
+            _ => return None,
+        }
+    }
+    // At least one digit on each side of a point, as in `2.5`.
+    let scale = match point {
+        None => 0,
+        Some(p) if p > 0 && p + 1 < digits.len() => digits.len() - p - 1,
+        Some(_) => return None,
+    };
+    if count == 0 || mantissa > 1 << 53 || scale >= POW10.len() {
+        return None;
+    }
+    let v = mantissa as f64 / POW10[scale];
+    Some(if negative { -v } else { v })
+}
+
+/// One number as `--set`, `--stream` and stream files write it: a decimal
+/// float such as `12`, `-2.5` or `1e-3`, finite. `inf` and `nan` are not
+/// numbers here, though Rust's parser takes them.
+pub fn parse_number(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v)
+            if v.is_finite()
+                && !s.contains(|c: char| c.is_ascii_alphabetic() && c != 'e' && c != 'E') =>
+        {
+            Ok(v)
+        }
+        Ok(_) => Err(format!("`{}` is not a finite number", shown(s.as_bytes()))),
+        Err(_) => Err(format!("`{}` is not a number", shown(s.as_bytes()))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn file(text: &[u8]) -> (tempfile::NamedTempFile, StreamFile) {
+        let mut f = tempfile::NamedTempFile::new().expect("a temporary file");
+        f.write_all(text).expect("written");
+        let s = StreamFile::new(f.path());
+        (f, s)
+    }
+
+    #[test]
+    fn numbers_between_any_separators() {
+        let (_f, s) = file(b"1, 2\n\n-3.5\t4e2\r\n5,,6");
+        assert_eq!(
+            s.read_all(),
+            Ok(vec![1.0, 2.0, -3.5, 400.0, 5.0, 6.0]),
+            "commas, spaces, tabs and both line endings separate numbers"
+        );
+    }
+
+    #[test]
+    fn plain_decimals_read_as_the_standard_parser_reads_them() {
+        for text in [
+            "0",
+            "-0",
+            "+7",
+            "107.495134",
+            "-73.159842",
+            "0.1",
+            "0.30000000000000004",
+            "9007199254740992",
+            "9007199254740993",
+            "123456789.123456789",
+            "1.0000000000000000000001",
+            "5.",
+            ".5",
+            "1e3",
+            "-",
+            "+",
+            "1.2.3",
+            "12a",
+            "",
+        ] {
+            let fast = plain_decimal(text.as_bytes());
+            if let Some(v) = fast {
+                let std: f64 = text.parse().expect("a plain decimal parses");
+                assert_eq!(v.to_bits(), std.to_bits(), "{text}");
+            }
+        }
+        assert_eq!(
+            plain_decimal(b"-0").map(f64::to_bits),
+            Some((-0.0f64).to_bits())
+        );
+        assert_eq!(plain_decimal(b"107.495134"), Some(107.495134));
+        assert_eq!(plain_decimal(b"5."), None, "left to the standard parser");
+        assert_eq!(plain_decimal(b"1e3"), None, "left to the standard parser");
+        assert_eq!(plain_in_place(b"-2.5\n", 0), Some((-2.5, 4)));
+        assert_eq!(plain_in_place(b"2.5", 0), None, "may go on past the buffer");
+        assert_eq!(plain_in_place(b"2.5e3\n", 0), None);
+        assert_eq!(plain_in_place(b"12345678901234567890\n", 0), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn numbers_read_in_place_match_the_standard_parser(
+            text in "[-+]?[0-9]{0,22}(\\.[0-9]{0,22})?",
+            sep in "[,\n \t]",
+        ) {
+            let buf = format!("{text}{sep}");
+            if let Some((v, next)) = plain_in_place(buf.as_bytes(), 0) {
+                let std: f64 = text.parse().expect("a plain decimal parses");
+                proptest::prop_assert_eq!(v.to_bits(), std.to_bits(), "{}", text);
+                proptest::prop_assert_eq!(next, text.len());
+            }
+        }
+
+        #[test]
+        fn plain_decimals_match_the_standard_parser(
+            negative in proptest::bool::ANY,
+            int in "[0-9]{1,24}",
+            frac in proptest::option::of("[0-9]{1,24}"),
+        ) {
+            let text = format!(
+                "{}{int}{}",
+                if negative { "-" } else { "" },
+                frac.map(|f| format!(".{f}")).unwrap_or_default()
+            );
+            let std: f64 = text.parse().expect("a decimal parses");
+            if let Some(v) = plain_decimal(text.as_bytes()) {
+                proptest::prop_assert_eq!(v.to_bits(), std.to_bits(), "{}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn an_empty_file_is_an_empty_stream() {
+        let (_f, s) = file(b"");
+        assert_eq!(s.read_all(), Ok(vec![]));
+        let (_f, s) = file(b" \n\n ,\n");
+        assert_eq!(s.read_all(), Ok(vec![]));
+    }
+
+    #[test]
+    fn a_bad_number_names_its_line() {
+        let (_f, s) = file(b"1\n2\n\n3 x4 5\n");
+        let err = s.read_all().unwrap_err();
+        assert_eq!(err.line, Some(4));
+        assert_eq!(err.message, "`x4` is not a number");
+        assert!(err.to_string().ends_with(", line 4: `x4` is not a number"));
+        let (_f, s) = file(b"1\ninf\n");
+        assert_eq!(
+            s.read_all().unwrap_err().message,
+            "`inf` is not a finite number"
+        );
+        let (_f, s) = file(b"1e999");
+        assert_eq!(
+            s.read_all().unwrap_err().message,
+            "`1e999` is not a finite number"
+        );
+        let (_f, s) = file(b"1\n\xff\xfe\n");
+        let err = s.read_all().unwrap_err();
+        assert_eq!(
+            (err.line, err.message.as_str()),
+            (Some(2), "`��` is not a number")
+        );
+    }
+
+    #[test]
+    fn numbers_across_buffer_boundaries() {
+        // Numbers of every width straddle the 64 KiB refills somewhere.
+        let mut text = String::new();
+        let mut expected = Vec::new();
+        let mut k = 0u64;
+        while text.len() < 3 * BUFFER + 100 {
+            let v = (k * 7919 % 1_000_003) as f64 / 1000.0;
+            text.push_str(&format!("{v}{}", if k % 3 == 0 { "\n" } else { ", " }));
+            expected.push(v);
+            k += 1;
+        }
+        let (_f, s) = file(text.as_bytes());
+        assert_eq!(s.read_all(), Ok(expected));
+    }
+
+    #[test]
+    fn a_line_count_survives_refills() {
+        let mut text = "1\n".repeat(BUFFER);
+        text.push_str("oops\n");
+        let (_f, s) = file(text.as_bytes());
+        assert_eq!(s.read_all().unwrap_err().line, Some(BUFFER as u64 + 1));
+    }
+
+    #[test]
+    fn an_endless_token_is_refused() {
+        let (_f, s) = file(&vec![b'7'; BUFFER + 10]);
+        let err = s.read_all().unwrap_err();
+        assert!(err.message.contains("is not a number"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_missing_file_says_so() {
+        let s = StreamFile::new("/nonexistent/numbers.txt");
+        let err = s.open().unwrap_err();
+        assert_eq!(err.line, None);
+        assert_eq!(
+            err.to_string(),
+            "/nonexistent/numbers.txt: cannot read the file: no such file"
+        );
+    }
+}
