@@ -207,3 +207,54 @@ fn an_operator_position_holding_a_multibyte_character() {
     let (code, _, _) = run_stdin("board 1\nread 1é\n", &[]);
     assert_eq!(code, Some(1));
 }
+
+#[test]
+fn a_full_disk_is_an_error_not_silence() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        return; // not Linux: nothing to test against
+    };
+    for args in [
+        &["run", "examples/whiteboard.wb"][..],
+        &["run", "--json", "examples/whiteboard.wb"],
+        &["run", "--trace", "examples/whiteboard.wb"],
+        &["check", "--format", "json", "examples/whiteboard.wb"],
+        &["compile", "examples/whiteboard.wb"],
+    ] {
+        let out = Std::new(env!("CARGO_BIN_EXE_wb"))
+            .args(args)
+            .stdout(full.try_clone().expect("dup /dev/full"))
+            .output()
+            .expect("wb runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("cannot write the output"), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn ctrl_c_stops_a_run_and_shows_the_board() {
+    let mut child = Std::new(env!("CARGO_BIN_EXE_wb"))
+        .args(["run", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("wb starts");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(b"board 1\nwrite n = 0\nrepeat 10000000000 {\n  write n = n + 1\n}\nread n\n")
+        .expect("write the program");
+    drop(stdin);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let killed = Std::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("wb ends");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("error[wb::interrupted]"), "{err}");
+    assert!(err.contains("board when it stopped: [ n="), "{err}");
+}

@@ -43,13 +43,20 @@ pub struct Summary {
 }
 
 /// Why a batch could not be run to the end: a usage error (the message says
-/// where), or the output closed.
+/// where), or the output could not be written.
 #[derive(Debug)]
 pub enum BatchError {
     /// The CSV is not usable: an unknown column, a cell that is not a number.
     Input(String),
-    /// Standard output was closed.
-    Closed,
+    /// Writing the output failed (a closed pipe, a full disk).
+    Output(std::io::Error),
+}
+
+fn output_error(e: csv::Error) -> BatchError {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => BatchError::Output(io),
+        other => BatchError::Output(std::io::Error::other(format!("{other:?}"))),
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -110,9 +117,7 @@ pub fn run_csv(
         });
     }
     titles.push("error".into());
-    writer
-        .write_record(&titles)
-        .map_err(|_| BatchError::Closed)?;
+    writer.write_record(&titles).map_err(output_error)?;
 
     let mut engine = Engine::new(cell);
     let mut summary = Summary::default();
@@ -151,16 +156,14 @@ pub fn run_csv(
                 .iter()
                 .map(String::as_str)
                 .chain(std::iter::once(chunk.errors[r].as_str()));
-            writer
-                .write_record(fields)
-                .map_err(|_| BatchError::Closed)?;
+            writer.write_record(fields).map_err(output_error)?;
             if !chunk.errors[r].is_empty() {
                 summary.failed += 1;
             }
         }
         summary.rows += chunk.rows.len();
     }
-    writer.flush().map_err(|_| BatchError::Closed)?;
+    writer.flush().map_err(BatchError::Output)?;
     Ok(summary)
 }
 

@@ -11,7 +11,7 @@ use wb::check::{self, Analysis};
 use wb::diag::Diagnostic;
 use wb::syntax::LineIndex;
 
-use super::{load, parse, report, usage_error, Source, EXIT_PROGRAM, EXIT_USAGE};
+use super::{load, output, parse, report, usage_error, Source, EXIT_PROGRAM, EXIT_USAGE};
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
@@ -50,12 +50,16 @@ enum Deny {
 pub fn check(args: CheckArgs) -> i32 {
     let source = match load(&args.file) {
         Ok(s) => s,
-        Err(e) => return e.handle(|source, diags| emit(&args, source, diags, None)),
+        Err(e) => {
+            let mut written = Ok(());
+            let code = e.handle(|source, diags| written = emit(&args, source, diags, None));
+            return written.err().unwrap_or(code);
+        }
     };
     let parsed = parse(&source);
     if !parsed.diagnostics.is_empty() {
-        emit(&args, &source, &parsed.diagnostics, None);
-        return EXIT_PROGRAM;
+        return emit(&args, &source, &parsed.diagnostics, None)
+            .map_or_else(|code| code, |()| EXIT_PROGRAM);
     }
     let mut analysis = check::check(&parsed.program, args.capacity);
     if !args.fix {
@@ -69,14 +73,15 @@ pub fn check(args: CheckArgs) -> i32 {
                     "error: `--fix` only moves forgets; fix these errors first, then run it again"
                 );
             }
-            emit(&args, &source, &blocking, None);
-            return EXIT_PROGRAM;
+            return emit(&args, &source, &blocking, None)
+                .map_or_else(|code| code, |()| EXIT_PROGRAM);
         }
     };
     let to_stdout = args.dry_run || args.file.as_os_str() == "-";
     if to_stdout {
-        print!("{}", fixed.text);
-        let _ = std::io::stdout().flush();
+        if let Err(code) = output::print(&fixed.text) {
+            return code;
+        }
     } else if fixed.changed() {
         if let Err(e) = save(&args.file, &fixed.text) {
             usage_error(&format!("cannot write `{}`: {e}", args.file.display()));
@@ -104,8 +109,8 @@ pub fn check(args: CheckArgs) -> i32 {
     };
     let parsed = parse(&source);
     if !parsed.diagnostics.is_empty() {
-        emit(&args, &source, &parsed.diagnostics, None);
-        return EXIT_PROGRAM;
+        return emit(&args, &source, &parsed.diagnostics, None)
+            .map_or_else(|code| code, |()| EXIT_PROGRAM);
     }
     let mut analysis = check::check(&parsed.program, args.capacity);
     finish(&args, &source, &mut analysis)
@@ -116,7 +121,9 @@ fn finish(args: &CheckArgs, source: &Source, analysis: &mut Analysis) -> i32 {
     if args.deny.contains(&Deny::Warnings) {
         analysis.deny_warnings();
     }
-    emit(args, source, &analysis.diagnostics, Some(analysis));
+    if let Err(code) = emit(args, source, &analysis.diagnostics, Some(analysis)) {
+        return code;
+    }
     if analysis.has_errors() {
         EXIT_PROGRAM
     } else {
@@ -154,9 +161,16 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
-fn emit(args: &CheckArgs, source: &Source, diags: &[Diagnostic], summary: Option<&Analysis>) {
+/// Reports diagnostics (and the summary); `Err` holds the exit code when
+/// standard output could not be written.
+fn emit(
+    args: &CheckArgs,
+    source: &Source,
+    diags: &[Diagnostic],
+    summary: Option<&Analysis>,
+) -> Result<(), i32> {
     match args.format {
-        Format::Json => println!("{}", json(source, diags, summary)),
+        Format::Json => output::print(&format!("{}\n", json(source, diags, summary)))?,
         Format::Human => {
             report(diags, source);
             if let Some(a) = summary {
@@ -164,6 +178,7 @@ fn emit(args: &CheckArgs, source: &Source, diags: &[Diagnostic], summary: Option
             }
         }
     }
+    Ok(())
 }
 
 /// The summary line, and a hint when `--fix` would need fewer slots.

@@ -1,6 +1,5 @@
 //! `wb compile`: lower a program to its LSTM-style cell and show it.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -8,7 +7,7 @@ use clap::Args;
 use wb::cell;
 use wb::check;
 
-use super::{load, parse, report, EXIT_PROGRAM};
+use super::{load, output, parse, report, EXIT_PROGRAM};
 
 #[derive(Args, Debug)]
 pub struct CompileArgs {
@@ -56,9 +55,8 @@ pub fn compile(args: CompileArgs) -> i32 {
         Emit::Table => cell::table::render(&compiled),
         Emit::Json => format!("{}\n", cell::json::emit(&compiled)),
     };
-    let mut out = std::io::stdout().lock();
-    // A closed pipe is not an error.
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
-    0
+    match output::print(&text) {
+        Ok(()) => 0,
+        Err(code) => code,
+    }
 }

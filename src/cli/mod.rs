@@ -3,6 +3,7 @@
 
 mod check;
 mod compile;
+pub mod output;
 mod repl;
 mod run;
 

@@ -14,7 +14,7 @@ use wb::number;
 use wb::syntax::LineIndex;
 use wb::trace::Trace;
 
-use super::{load, parse, report, usage_error, Source, EXIT_PROGRAM, EXIT_USAGE};
+use super::{load, output, parse, report, usage_error, Source, EXIT_PROGRAM, EXIT_USAGE};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -131,10 +131,10 @@ pub fn run(args: RunArgs) -> i32 {
         bindings,
     )
     .with_stream_files(stream_files);
-    let stop = AtomicBool::new(false);
+    let stop = output::interrupt_flag();
     let limits = Limits {
         max_steps: args.max_steps,
-        interrupt: Some(&stop),
+        interrupt: Some(stop),
     };
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
@@ -142,12 +142,14 @@ pub fn run(args: RunArgs) -> i32 {
         let mut trace = Trace::new(&mut out, &program, &source.text, capacity, analysis.peak);
         let result = machine.run(&program.items, &mut trace, limits);
         trace.flush();
-        let closed = trace.error.is_some();
+        let written = trace.error.take();
         drop(trace);
-        let _ = out.flush();
+        let written = written.map_or_else(|| out.flush(), Err);
+        if let Err(e) = written {
+            return output::failed(&e);
+        }
         return match result {
             Ok(()) => 0,
-            Err(_) if closed => 0,
             Err(d) => {
                 let code = exit_code(&d);
                 report(&[d], &source);
@@ -159,34 +161,55 @@ pub fn run(args: RunArgs) -> i32 {
         out: &mut out,
         json: args.json,
         reads: Vec::new(),
-        stop: &stop,
-        closed: false,
+        stop,
+        error: None,
     };
     let result = machine.run(&program.items, &mut printer, limits);
-    let (reads, closed) = (std::mem::take(&mut printer.reads), printer.closed);
-    if closed {
-        return 0;
-    }
-    let lines = &program.lines;
-    match result {
-        Ok(()) => {
-            if args.json {
+    let peak = machine.peak();
+    let Printer { reads, error, .. } = printer;
+    finish(
+        &args,
+        &source,
+        &analysis,
+        (reads, error),
+        out,
+        result.map(|()| peak),
+    )
+}
+
+/// Ends a run: the JSON object or the diagnostic, and the exit code. Output
+/// that could not be written decides the exit code first.
+fn finish(
+    args: &RunArgs,
+    source: &Source,
+    analysis: &Analysis,
+    (reads, error): (Vec<Read>, Option<std::io::Error>),
+    mut out: BufWriter<std::io::StdoutLock<'_>>,
+    result: Result<usize, Diagnostic>,
+) -> i32 {
+    let written = match error {
+        Some(e) => Err(e),
+        None => match &result {
+            Ok(peak) if args.json => {
                 let obj = json!({
                     "reads": reads.iter().map(read_json).collect::<Vec<_>>(),
-                    "capacity": capacity,
-                    "peak": machine.peak(),
+                    "capacity": analysis.capacity.unwrap_or(0),
+                    "peak": peak,
                 });
-                let _ = writeln!(out, "{obj}");
+                writeln!(out, "{obj}").and_then(|()| out.flush())
             }
-            let _ = out.flush();
-            0
-        }
+            _ => out.flush(),
+        },
+    };
+    if let Err(e) = written {
+        return output::failed(&e);
+    }
+    drop(out);
+    match result {
+        Ok(_) => 0,
         Err(d) => {
-            let _ = out.flush();
-            drop(out);
-            let _ = lines;
             let code = exit_code(&d);
-            fail(&args, &source, &[d], Some(&analysis), &reads);
+            fail(args, source, &[d], Some(analysis), &reads);
             code
         }
     }
@@ -207,51 +230,28 @@ fn run_cell(
             return EXIT_PROGRAM;
         }
     };
-    let stop = AtomicBool::new(false);
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut printer = Printer {
         out: &mut out,
         json: args.json,
         reads: Vec::new(),
-        stop: &stop,
-        closed: false,
+        stop: output::interrupt_flag(),
+        error: None,
     };
     let result = wb::cell::Engine::with_chunk(&compiled, 1).run_one(bindings, &mut printer);
-    let (reads, closed) = (std::mem::take(&mut printer.reads), printer.closed);
-    if closed {
-        return 0;
-    }
-    match result {
-        Ok(peak) => {
-            if args.json {
-                let obj = json!({
-                    "reads": reads.iter().map(read_json).collect::<Vec<_>>(),
-                    "capacity": analysis.capacity.unwrap_or(0),
-                    "peak": peak,
-                });
-                let _ = writeln!(out, "{obj}");
-            }
-            let _ = out.flush();
-            0
-        }
-        Err(d) => {
-            let _ = out.flush();
-            drop(out);
-            fail(args, source, &[d], Some(analysis), &reads);
-            EXIT_PROGRAM
-        }
-    }
+    let Printer { reads, error, .. } = printer;
+    finish(args, source, analysis, (reads, error), out, result)
 }
 
 /// The exit code of a run that failed: a bad `--stream x=@file` is the
 /// command's input given wrongly, like a bad `--set` (2); anything else is
 /// the program's error (1).
 fn exit_code(d: &Diagnostic) -> i32 {
-    if d.code == wb::diag::Code::StreamFile {
-        EXIT_USAGE
-    } else {
-        EXIT_PROGRAM
+    match d.code {
+        wb::diag::Code::StreamFile => EXIT_USAGE,
+        wb::diag::Code::Interrupted => output::EXIT_INTERRUPTED,
+        _ => EXIT_PROGRAM,
     }
 }
 
@@ -261,7 +261,8 @@ struct Printer<'a, W: Write> {
     json: bool,
     reads: Vec<Read>,
     stop: &'a AtomicBool,
-    closed: bool,
+    /// The first write error; output stops there.
+    error: Option<std::io::Error>,
 }
 
 impl<W: Write> Observer for Printer<'_, W> {
@@ -270,9 +271,12 @@ impl<W: Write> Observer for Printer<'_, W> {
             self.reads.push(read);
             return;
         }
-        if writeln!(self.out, "{} = {}", read.text, number::format(read.value)).is_err() {
-            // A closed pipe (`wb run … | head -1`): stop quietly.
-            self.closed = true;
+        if self.error.is_some() {
+            return;
+        }
+        if let Err(e) = writeln!(self.out, "{} = {}", read.text, number::format(read.value)) {
+            // Stop the run: a closed pipe ends it quietly, a full disk is an error.
+            self.error = Some(e);
             self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
         }
     }
@@ -315,7 +319,7 @@ fn fail(
     if let Some(i) = diags.iter().find_map(|d| d.index) {
         obj["index"] = json!(i);
     }
-    println!("{obj}");
+    let _ = output::print(&format!("{obj}\n"));
 }
 
 /// `--set` and `--stream` values, parsed, and the streams to read from
@@ -434,7 +438,8 @@ fn batch(
     };
     let out = BufWriter::new(std::io::stdout().lock());
     match wb::cell::batch::run_csv(&compiled, &defaults, input, out) {
-        Ok(_) | Err(wb::cell::batch::BatchError::Closed) => 0,
+        Ok(_) => 0,
+        Err(wb::cell::batch::BatchError::Output(e)) => output::failed(&e),
         Err(wb::cell::batch::BatchError::Input(msg)) => {
             usage_error(&format!("--batch {}: {msg}", path.display()));
             EXIT_USAGE

@@ -1,0 +1,42 @@
+//! Standard output as a Unix tool writes it, and Ctrl-C.
+//!
+//! A reader that went away (`wb run … | head -1`) ends the run quietly, exit
+//! 0; any other failure to write (a full disk) is reported, exit 2, so no
+//! output is ever lost without a word.
+
+use std::io::{self, ErrorKind, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::{usage_error, EXIT_USAGE};
+
+/// Exit code of `wb run` stopped by Ctrl-C, as shells expect (128 + SIGINT).
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+static INTERRUPT: AtomicBool = AtomicBool::new(false);
+
+/// The flag Ctrl-C sets; the machine checks it between statements and stops
+/// with `wb::interrupted`, showing the board as it was.
+pub fn interrupt_flag() -> &'static AtomicBool {
+    // Installing fails only if a handler is already installed: fine.
+    let _ = ctrlc::set_handler(|| INTERRUPT.store(true, Ordering::SeqCst));
+    &INTERRUPT
+}
+
+/// The exit code after writing standard output failed with `e`.
+pub fn failed(e: &io::Error) -> i32 {
+    if e.kind() == ErrorKind::BrokenPipe {
+        0
+    } else {
+        usage_error(&format!("cannot write the output: {e}"));
+        EXIT_USAGE
+    }
+}
+
+/// Writes `text` to standard output and flushes it; the exit code if that
+/// failed.
+pub fn print(text: &str) -> Result<(), i32> {
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| failed(&e))
+}
