@@ -4,8 +4,8 @@
 
 use crate::check;
 use crate::diag::{render, Style};
-use crate::interp::{Bindings, Limits, Machine};
-use crate::syntax;
+use crate::interp::{Bindings, Limits, Machine, Read};
+use crate::syntax::{self, Item, Stmt, StmtKind};
 
 /// How many statements a fuzzed run may execute.
 pub const MAX_STEPS: u64 = 2_000;
@@ -57,20 +57,7 @@ pub fn run(src: &str) {
     let program = &parsed.program;
     for capacity in [None, Some(2)] {
         let analysis = check::check(program, capacity);
-        let bindings = Bindings {
-            scalars: analysis
-                .symbols
-                .inputs
-                .iter()
-                .map(|i| i.default.unwrap_or(1.5))
-                .collect(),
-            streams: analysis
-                .symbols
-                .streams
-                .iter()
-                .map(|s| s.default.clone().unwrap_or_else(|| vec![0.5, -2.0, 3.0]))
-                .collect(),
-        };
+        let bindings = fuzz_bindings(&analysis.symbols);
         let cap = analysis.capacity.unwrap_or(3);
         let mut machine = Machine::new(program, src, &analysis.symbols, cap, bindings);
         let mut reads = Vec::new();
@@ -105,4 +92,86 @@ pub fn run(src: &str) {
             }
         }
     }
+}
+
+/// Inputs for a fuzzed run: the defaults, else 1.5 and `[0.5, -2, 3]`.
+fn fuzz_bindings(symbols: &check::Symbols) -> Bindings {
+    Bindings {
+        scalars: symbols
+            .inputs
+            .iter()
+            .map(|i| i.default.unwrap_or(1.5))
+            .collect(),
+        streams: symbols
+            .streams
+            .iter()
+            .map(|s| s.default.clone().unwrap_or_else(|| vec![0.5, -2.0, 3.0]))
+            .collect(),
+    }
+}
+
+/// How many statements a run executes at most, saturating; `streams` is
+/// the longest stream.
+fn work(body: &[Stmt], streams: u64) -> u64 {
+    body.iter().fold(0u64, |total, s| {
+        let cost = match &s.kind {
+            StmtKind::Repeat { count, body } => count.saturating_mul(work(body, streams)),
+            StmtKind::Each { body, .. } => streams.saturating_mul(work(body, streams)),
+            _ => 1,
+        };
+        total.saturating_add(cost.max(1))
+    })
+}
+
+/// Runs a checked `src` on the interpreter and on the cell (one row, and a
+/// batch of three equal rows), and panics unless they agree bit for bit on
+/// every read and fail with the same code.
+pub fn cell(src: &str) {
+    let parsed = parse(src);
+    if !parsed.diagnostics.is_empty() {
+        return;
+    }
+    let program = &parsed.program;
+    let analysis = check::check(program, None);
+    if analysis.has_errors() {
+        return;
+    }
+    let bindings = fuzz_bindings(&analysis.symbols);
+    let longest = bindings.streams.iter().map(Vec::len).max().unwrap_or(0) as u64;
+    let stmts: Vec<Stmt> = program
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Stmt(s) => Some(s.clone()),
+            _ => None,
+        })
+        .collect();
+    if work(&stmts, longest) > MAX_STEPS {
+        return; // the cell has no step limit; keep the fuzzer fast
+    }
+    let cap = analysis.capacity.unwrap_or(3);
+    let mut machine = Machine::new(program, src, &analysis.symbols, cap, bindings.clone());
+    let mut interp_reads: Vec<Read> = Vec::new();
+    let interp = machine.run(&program.items, &mut interp_reads, Limits::default());
+    let Ok(compiled) = crate::cell::compile(program, &analysis, src) else {
+        panic!("a checked program does not compile to a cell: {src:?}");
+    };
+    let mut cell_reads: Vec<Read> = Vec::new();
+    let cell = crate::cell::Engine::new(&compiled).run_one(&bindings, &mut cell_reads);
+    let bits = |reads: &[Read]| {
+        reads
+            .iter()
+            .map(|r| (r.value.to_bits(), r.index))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        bits(&interp_reads),
+        bits(&cell_reads),
+        "reads differ on {src:?}"
+    );
+    assert_eq!(
+        interp.err().map(|d| d.code),
+        cell.err().map(|d| d.code),
+        "errors differ on {src:?}"
+    );
 }

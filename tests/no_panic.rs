@@ -1,7 +1,8 @@
 //! Whatever comes in, `wb` answers with diagnostics — never a panic. Random
 //! bytes and random token soup go through every stage: parse, check, render,
 //! and a run with a step limit (checked, and unchecked so that the
-//! interpreter's own guards are exercised too).
+//! interpreter's own guards are exercised too), and the cell, which must
+//! agree with the interpreter bit for bit.
 
 use proptest::prelude::*;
 
@@ -12,6 +13,7 @@ use wb::exercise;
 fn everything(src: &str) {
     exercise::check(src);
     exercise::run(src);
+    exercise::cell(src);
 }
 
 const TOKENS: &[&str] = &[
