@@ -118,6 +118,8 @@ impl Shunt {
         while let Some(top) = self.pending.pop() {
             self.emit(top);
         }
+        // A program holds millions of these: keep exactly what is used.
+        self.out.shrink_to_fit();
         Expr {
             ops: self.out,
             span,
