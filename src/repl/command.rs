@@ -107,32 +107,35 @@ impl Session {
     /// `:check`: the full checker over the session text, as `wb check` runs it.
     fn check_command(&self) -> Outcome {
         let analysis = check::check(self.program(), None);
-        let errors = analysis.diagnostics.iter().filter(|d| d.is_error()).count();
-        let warnings = analysis.diagnostics.len() - errors;
+        let (errors, warnings) = analysis.counts();
         let peak_line = analysis
             .peak_span
-            .map(|s| {
-                format!(
-                    ", first on line {}",
-                    self.program().lines.line(s.start as usize)
-                )
-            })
+            .map(|s| format!(" on line {}", self.program().lines.line(s.start as usize)))
             .unwrap_or_default();
         let verdict = if errors == 0 { "ok" } else { "error" };
+        let mut output = format!(
+            "{verdict}: the session ({} lines): capacity {}, peak {}{peak_line}, min_capacity {}; {errors} error{}, {warnings} warning{}\n",
+            self.program().lines.line(self.text().len().saturating_sub(1)),
+            self.capacity(),
+            analysis.peak,
+            analysis.min_capacity,
+            plural(errors),
+            plural(warnings),
+        );
+        if analysis.min_capacity < analysis.peak {
+            output.push_str(&format!(
+                "  help: with each value forgotten right after its last read the session needs {} slot{}: `:save FILE`, then `wb check --fix FILE`\n",
+                analysis.min_capacity,
+                plural(analysis.min_capacity),
+            ));
+        }
         Outcome {
             status: if errors == 0 {
                 Status::Done
             } else {
                 Status::Failed
             },
-            output: format!(
-                "{verdict}: the session ({} lines) — capacity {}, peak {}{peak_line}; {errors} error{}, {warnings} warning{}\n",
-                self.program().lines.line(self.text().len().saturating_sub(1)),
-                self.capacity(),
-                analysis.peak,
-                plural(errors),
-                plural(warnings),
-            ),
+            output,
             diagnostics: analysis.diagnostics,
             source: self.text().to_owned(),
             ..Outcome::default()
