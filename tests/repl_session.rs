@@ -346,6 +346,7 @@ fn completion_words_know_the_sessions_names() {
         assert!(words.iter().any(|x| x == w), "{w} missing");
     }
     assert!(!words.iter().any(|x| x == "missing" || x == "nope"));
+    assert_eq!(s.board_names(), ["total"]);
 }
 
 #[test]
