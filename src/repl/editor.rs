@@ -271,6 +271,22 @@ impl History {
     }
 }
 
+/// Runs one entry, its reads shown as they come, then its diagnostics, its
+/// output and the board.
+fn eval(session: &mut Session, entry: &str, style: Style) -> Status {
+    let stdout = std::io::stdout();
+    let mut lock = stdout.lock();
+    let mut printer = Printer::new(&mut lock, session.interrupt_flag());
+    let outcome = session.eval_with(entry, &mut printer);
+    printer.flush();
+    // The diagnostic first, then what it left (`board unchanged: …`).
+    eprint!("{}", outcome.stderr(style));
+    let _ = std::io::stderr().flush();
+    printer.write(&outcome.stdout());
+    printer.flush();
+    outcome.status
+}
+
 /// Runs the REPL on the terminal until Ctrl-D or `:quit`; returns the exit
 /// code (0: a person's mistakes in a session are not the session's failure).
 pub fn run(session: &mut Session, style: Style) -> i32 {
@@ -329,18 +345,7 @@ pub fn run(session: &mut Session, style: Style) -> i32 {
         if !entry.trim().is_empty() {
             history.add(&mut rl, entry.trim_end());
         }
-        let stdout = std::io::stdout();
-        let mut lock = stdout.lock();
-        let mut printer = Printer::new(&mut lock, session.interrupt_flag());
-        let outcome = session.eval_with(&entry, &mut printer);
-        printer.flush();
-        // The diagnostic first, then what it left (`board unchanged: …`).
-        eprint!("{}", outcome.stderr(style));
-        let _ = std::io::stderr().flush();
-        printer.write(&outcome.stdout());
-        printer.flush();
-        drop(lock);
-        if outcome.status == Status::Quit {
+        if eval(session, &entry, style) == Status::Quit {
             break;
         }
         if let Some(h) = rl.helper_mut() {
