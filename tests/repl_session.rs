@@ -292,7 +292,7 @@ fn commands() {
     );
     let o = ok(&mut s, ":help");
     for c in [
-        ":board", ":check", ":trace", ":undo", ":save", ":load", ":reset", ":quit",
+        ":board", ":check", ":gates", ":trace", ":undo", ":save", ":load", ":reset", ":quit",
     ] {
         assert!(o.output.contains(c), "{c} missing from :help");
     }

@@ -1,11 +1,13 @@
 //! The `:` commands: what the session can do besides running statements.
 //!
 //! Each is a small call into the library on the session so far (the checker
-//! for `:check`, the trace observer for `:trace`); none knows a language rule.
+//! for `:check`, the cell compiler for `:gates`, the trace observer for
+//! `:trace`); none knows a language rule.
 
 use std::io::Write as _;
 use std::path::Path;
 
+use crate::cell;
 use crate::check;
 use crate::interp::{self, Limits, Machine, Observer, Overrides};
 use crate::suggest;
@@ -15,11 +17,15 @@ use super::outcome::{Outcome, Status};
 use super::session::Session;
 
 /// Every command, with what it does (the `:help` text and Tab completion).
-pub const COMMANDS: [(&str, &str); 10] = [
+pub const COMMANDS: [(&str, &str); 11] = [
     (":board", "show the board"),
     (
         ":check",
         "check the session so far as a program: warnings and a summary",
+    ),
+    (
+        ":gates",
+        "the session so far compiled to its LSTM-style cell, as `wb compile` shows it",
     ),
     (
         ":trace",
@@ -63,6 +69,7 @@ impl Session {
                 ..Outcome::default()
             },
             "check" => self.check_command(),
+            "gates" => self.gates_command(),
             "trace" => self.trace_command(),
             "undo" => match self.undo() {
                 Some(what) => Outcome {
@@ -139,6 +146,22 @@ impl Session {
             diagnostics: analysis.diagnostics,
             source: self.text().to_owned(),
             ..Outcome::default()
+        }
+    }
+
+    /// `:gates`: the session compiled to its cell, shown as `wb compile`
+    /// shows it.
+    fn gates_command(&self) -> Outcome {
+        let analysis = check::check(self.program(), None);
+        if analysis.has_errors() {
+            return Outcome::failed(analysis.diagnostics, self.text().to_owned());
+        }
+        match cell::compile(self.program(), &analysis, self.text()) {
+            Ok(compiled) => Outcome {
+                output: cell::table::render(&compiled),
+                ..Outcome::default()
+            },
+            Err(d) => Outcome::failed(vec![d], self.text().to_owned()),
         }
     }
 
