@@ -244,3 +244,32 @@ fn every_example_typed_in_reads_what_wb_run_reads() {
     }
     assert!(seen >= 6, "only {seen} examples found");
 }
+
+/// `:gates` shows the session's cell exactly as `wb compile` shows the saved
+/// session.
+#[test]
+fn gates_is_wb_compile_of_the_session() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("gates.wb");
+    let session = "input a = 1, b = 3, c = 5, d = 11\nwrite ac = a * c\nwrite bd = b * d\n\
+                   write bd_a = bd + a\nforget bd\nwrite p = ac * bd_a\n";
+    let gates = wb()
+        .arg("repl")
+        .write_stdin(format!("{session}:gates\n"))
+        .output()
+        .expect("runs");
+    assert!(gates.status.success());
+    let gates = String::from_utf8_lossy(&gates.stdout).into_owned();
+    let table = gates
+        .split_once("3 units")
+        .map(|(_, t)| format!("3 units{t}"))
+        .unwrap_or_else(|| panic!("no gate table in:\n{gates}"));
+    wb().arg("repl")
+        .write_stdin(format!("{session}:save {}\n", path.display()))
+        .assert()
+        .success();
+    let compiled = wb().arg("compile").arg(&path).output().expect("runs");
+    assert!(compiled.status.success());
+    assert_eq!(table, String::from_utf8_lossy(&compiled.stdout));
+    assert!(table.contains("u2 ← h1 + a"), "{table}");
+}

@@ -181,3 +181,35 @@ fn an_unwritable_history_is_a_warning() {
     t.send(":quit\r");
     t.session.expect(Eof).expect("wb repl ends on :quit");
 }
+
+#[test]
+fn two_sessions_append_to_one_history() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let history = dir.path().join("state").join("history");
+    let mut a = Term::start(&history);
+    let mut b = Term::start(&history);
+    a.expect("wb 0/3> ");
+    b.expect("wb 0/3> ");
+    a.send("read 1\r");
+    a.expect("1 = 1");
+    b.send("read 2\r");
+    b.expect("2 = 2");
+    a.send("read 3\r");
+    a.expect("3 = 3");
+    for t in [&mut a, &mut b] {
+        t.send(":quit\r");
+        t.session.expect(Eof).expect("wb repl ends on :quit");
+    }
+    let saved = std::fs::read_to_string(&history).expect("the history was written");
+    for line in ["read 1", "read 2", "read 3", ":quit"] {
+        assert!(saved.contains(line), "{line} missing from:\n{saved}");
+    }
+    // A new session finds the lines of both.
+    let mut c = Term::start(&history);
+    c.expect("wb 0/3> ");
+    c.send("rea");
+    c.expect("d 3");
+    c.send("\u{15}"); // Ctrl-U: clear the line
+    c.send(":quit\r");
+    c.session.expect(Eof).expect("wb repl ends on :quit");
+}

@@ -1,11 +1,13 @@
 //! The `:` commands: what the session can do besides running statements.
 //!
 //! Each is a small call into the library on the session so far (the checker
-//! for `:check`, the trace observer for `:trace`); none knows a language rule.
+//! for `:check`, the cell compiler for `:gates`, the trace observer for
+//! `:trace`); none knows a language rule.
 
 use std::io::Write as _;
 use std::path::Path;
 
+use crate::cell;
 use crate::check;
 use crate::interp::{self, Limits, Machine, Observer, Overrides};
 use crate::suggest;
@@ -15,11 +17,15 @@ use super::outcome::{Outcome, Status};
 use super::session::Session;
 
 /// Every command, with what it does (the `:help` text and Tab completion).
-pub const COMMANDS: [(&str, &str); 10] = [
+pub const COMMANDS: [(&str, &str); 11] = [
     (":board", "show the board"),
     (
         ":check",
         "check the session so far as a program: warnings and a summary",
+    ),
+    (
+        ":gates",
+        "the session so far compiled to its LSTM-style cell, as `wb compile` shows it",
     ),
     (
         ":trace",
@@ -63,6 +69,7 @@ impl Session {
                 ..Outcome::default()
             },
             "check" => self.check_command(),
+            "gates" => self.gates_command(),
             "trace" => self.trace_command(),
             "undo" => match self.undo() {
                 Some(what) => Outcome {
@@ -107,35 +114,54 @@ impl Session {
     /// `:check`: the full checker over the session text, as `wb check` runs it.
     fn check_command(&self) -> Outcome {
         let analysis = check::check(self.program(), None);
-        let errors = analysis.diagnostics.iter().filter(|d| d.is_error()).count();
-        let warnings = analysis.diagnostics.len() - errors;
+        let (errors, warnings) = analysis.counts();
         let peak_line = analysis
             .peak_span
-            .map(|s| {
-                format!(
-                    ", first on line {}",
-                    self.program().lines.line(s.start as usize)
-                )
-            })
+            .map(|s| format!(" on line {}", self.program().lines.line(s.start as usize)))
             .unwrap_or_default();
         let verdict = if errors == 0 { "ok" } else { "error" };
+        let mut output = format!(
+            "{verdict}: the session ({} lines): capacity {}, peak {}{peak_line}, min_capacity {}; {errors} error{}, {warnings} warning{}\n",
+            self.program().lines.line(self.text().len().saturating_sub(1)),
+            self.capacity(),
+            analysis.peak,
+            analysis.min_capacity,
+            plural(errors),
+            plural(warnings),
+        );
+        if analysis.min_capacity < analysis.peak {
+            output.push_str(&format!(
+                "  help: with each value forgotten right after its last read the session needs {} slot{}: `:save FILE`, then `wb check --fix FILE`\n",
+                analysis.min_capacity,
+                plural(analysis.min_capacity),
+            ));
+        }
         Outcome {
             status: if errors == 0 {
                 Status::Done
             } else {
                 Status::Failed
             },
-            output: format!(
-                "{verdict}: the session ({} lines) — capacity {}, peak {}{peak_line}; {errors} error{}, {warnings} warning{}\n",
-                self.program().lines.line(self.text().len().saturating_sub(1)),
-                self.capacity(),
-                analysis.peak,
-                plural(errors),
-                plural(warnings),
-            ),
+            output,
             diagnostics: analysis.diagnostics,
             source: self.text().to_owned(),
             ..Outcome::default()
+        }
+    }
+
+    /// `:gates`: the session compiled to its cell, shown as `wb compile`
+    /// shows it.
+    fn gates_command(&self) -> Outcome {
+        let analysis = check::check(self.program(), None);
+        if analysis.has_errors() {
+            return Outcome::failed(analysis.diagnostics, self.text().to_owned());
+        }
+        match cell::compile(self.program(), &analysis, self.text()) {
+            Ok(compiled) => Outcome {
+                output: cell::table::render(&compiled),
+                ..Outcome::default()
+            },
+            Err(d) => Outcome::failed(vec![d], self.text().to_owned()),
         }
     }
 

@@ -30,10 +30,13 @@ use super::script::Printer;
 use super::session::{needs_more, Session};
 
 /// The rustyline helper: completion of keywords, names and commands; hints
-/// from the history; keywords and comments highlighted; the validator.
+/// from the history; keywords, names on the board and comments highlighted;
+/// the validator.
 pub struct WbHelper {
     /// The words Tab completes in a statement ([`Session::words`]).
     pub words: Vec<String>,
+    /// The names on the board now ([`Session::board_names`]), highlighted.
+    pub board: Vec<String>,
     /// Whether to colour the input.
     pub colour: bool,
     hinter: HistoryHinter,
@@ -45,6 +48,7 @@ impl WbHelper {
     pub fn new(words: Vec<String>, colour: bool) -> Self {
         WbHelper {
             words,
+            board: Vec::new(),
             colour,
             hinter: HistoryHinter::new(),
             files: FilenameCompleter::new(),
@@ -136,7 +140,7 @@ impl Highlighter for WbHelper {
         if !self.colour {
             return Cow::Borrowed(line);
         }
-        Cow::Owned(highlight(line))
+        Cow::Owned(highlight(line, &self.board))
     }
 
     fn highlight_hint<'h>(&self, hint: &'h str) -> Cow<'h, str> {
@@ -164,9 +168,10 @@ impl Validator for WbHelper {
 
 impl Helper for WbHelper {}
 
-/// Keywords in bold blue, `:` commands in bold, comments dim; the text's
-/// width is unchanged (only escape codes are added).
-pub fn highlight(line: &str) -> String {
+/// Keywords in bold blue, names on the board (`board`) in green, `:`
+/// commands in bold, comments dim; the text's width is unchanged (only
+/// escape codes are added).
+pub fn highlight(line: &str, board: &[String]) -> String {
     let mut out = String::with_capacity(line.len() + 16);
     if line.trim_start().starts_with(':') {
         return format!("\x1b[1m{line}\x1b[0m");
@@ -184,6 +189,8 @@ pub fn highlight(line: &str) -> String {
             let word = &rest[..end];
             if KEYWORDS.contains(&word) {
                 out.push_str(&format!("\x1b[1;34m{word}\x1b[0m"));
+            } else if board.iter().any(|b| b == word) {
+                out.push_str(&format!("\x1b[32m{word}\x1b[0m"));
             } else {
                 out.push_str(word);
             }
@@ -264,6 +271,22 @@ impl History {
     }
 }
 
+/// Runs one entry, its reads shown as they come, then its diagnostics, its
+/// output and the board.
+fn eval(session: &mut Session, entry: &str, style: Style) -> Status {
+    let stdout = std::io::stdout();
+    let mut lock = stdout.lock();
+    let mut printer = Printer::new(&mut lock, session.interrupt_flag());
+    let outcome = session.eval_with(entry, &mut printer);
+    printer.flush();
+    // The diagnostic first, then what it left (`board unchanged: …`).
+    eprint!("{}", outcome.stderr(style));
+    let _ = std::io::stderr().flush();
+    printer.write(&outcome.stdout());
+    printer.flush();
+    outcome.status
+}
+
 /// Runs the REPL on the terminal until Ctrl-D or `:quit`; returns the exit
 /// code (0: a person's mistakes in a session are not the session's failure).
 pub fn run(session: &mut Session, style: Style) -> i32 {
@@ -278,7 +301,9 @@ pub fn run(session: &mut Session, style: Style) -> i32 {
             return 1;
         }
     };
-    rl.set_helper(Some(WbHelper::new(session.words(), style.color)));
+    let mut helper = WbHelper::new(session.words(), style.color);
+    helper.board = session.board_names();
+    rl.set_helper(Some(helper));
     let mut history = History::open(&mut rl);
     let flag = session.interrupt_flag();
     if let Err(e) =
@@ -320,22 +345,12 @@ pub fn run(session: &mut Session, style: Style) -> i32 {
         if !entry.trim().is_empty() {
             history.add(&mut rl, entry.trim_end());
         }
-        let stdout = std::io::stdout();
-        let mut lock = stdout.lock();
-        let mut printer = Printer::new(&mut lock, session.interrupt_flag());
-        let outcome = session.eval_with(&entry, &mut printer);
-        printer.flush();
-        // The diagnostic first, then what it left (`board unchanged: …`).
-        eprint!("{}", outcome.stderr(style));
-        let _ = std::io::stderr().flush();
-        printer.write(&outcome.stdout());
-        printer.flush();
-        drop(lock);
-        if outcome.status == Status::Quit {
+        if eval(session, &entry, style) == Status::Quit {
             break;
         }
         if let Some(h) = rl.helper_mut() {
             h.words = session.words();
+            h.board = session.board_names();
         }
     }
     0
@@ -374,8 +389,9 @@ mod tests {
     #[test]
     fn highlighting_keeps_the_text() {
         let line = "write x = abs(y) # note {";
-        let shown = highlight(line);
+        let shown = highlight(line, &["y".to_owned()]);
         assert!(shown.contains("\x1b[1;34mwrite\x1b[0m"));
+        assert!(shown.contains("abs(\x1b[32my\x1b[0m)"));
         assert!(shown.contains("\x1b[2m# note {\x1b[0m"));
         let mut plain = String::new();
         let mut in_escape = false;

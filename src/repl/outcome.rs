@@ -92,10 +92,7 @@ impl Outcome {
     /// What goes to standard error: the diagnostics rendered in full, then
     /// the error message.
     pub fn stderr(&self, style: Style) -> String {
-        let mut out = String::new();
-        for d in &self.diagnostics {
-            out.push_str(&diag::render(d, SOURCE_NAME, &self.source, style));
-        }
+        let mut out = diag::render_many(&self.diagnostics, SOURCE_NAME, &self.source, style);
         if let Some(e) = &self.error {
             out.push_str(&format!("error: {e}\n"));
         }

@@ -160,6 +160,15 @@ impl Session {
         .board_line()
     }
 
+    /// The names on the board now, in slot order.
+    pub fn board_names(&self) -> Vec<String> {
+        self.state
+            .board()
+            .names()
+            .map(|id| self.program.names.text(id).to_owned())
+            .collect()
+    }
+
     /// The words Tab completes in a statement: keywords, functions, and the
     /// inputs, streams and board names declared so far.
     pub fn words(&self) -> Vec<String> {
