@@ -43,6 +43,29 @@ pub(crate) fn syntax_error(src: &str, base: usize, e: pest::error::Error<Rule>) 
     d
 }
 
+/// Whether a statement (or declaration) could start here.
+fn expects_statement(positives: &[Rule]) -> bool {
+    positives.iter().any(|r| {
+        matches!(
+            r,
+            Rule::next_item
+                | Rule::kw_write
+                | Rule::kw_forget
+                | Rule::kw_read
+                | Rule::kw_each
+                | Rule::kw_repeat
+                | Rule::write
+                | Rule::forget
+                | Rule::read
+                | Rule::each
+                | Rule::repeat
+                | Rule::board_decl
+                | Rule::input_decl
+                | Rule::stream_decl
+        )
+    })
+}
+
 fn expected_words(positives: &[Rule]) -> String {
     let mut words: Vec<&str> = Vec::new();
     let mut push = |w: &'static str| {
@@ -55,12 +78,7 @@ fn expected_words(positives: &[Rule]) -> String {
         || has(Rule::neg)
         || has(Rule::group)
         || (has(Rule::name) && has(Rule::number));
-    let statement = positives.iter().any(|r| {
-        matches!(
-            r,
-            Rule::kw_write | Rule::kw_forget | Rule::kw_read | Rule::kw_each | Rule::kw_repeat
-        )
-    });
+    let statement = expects_statement(positives);
     if statement {
         push("a statement");
     }
@@ -174,6 +192,27 @@ fn help_for(src: &str, at: usize, positives: &[Rule]) -> Option<String> {
             "`{word}` is a keyword and cannot be a name; the keywords are {}",
             KEYWORDS.join(", ")
         ));
+    }
+    let statement_expected = expects_statement(positives);
+    let is_name = word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
+    if statement_expected && word.starts_with(|c: char| c.is_ascii_digit()) {
+        return Some(format!("to output a value, write `read {word}`"));
+    }
+    if statement_expected && is_name && !KEYWORDS.contains(&word.as_str()) {
+        let after = rest[word.len()..].trim_start();
+        return Some(if after.starts_with('=') && !after.starts_with("==") {
+            format!("to put a value on the board, write `write {word} = …`")
+        } else {
+            format!(
+                "a statement starts with a keyword: `write {word} = …`, `read {word}`, `forget {word}`, `each`, `repeat`"
+            )
+        });
+    }
+    if statement_expected {
+        return Some(
+            "a statement starts with a keyword: `write`, `read`, `forget`, `each` or `repeat`"
+                .into(),
+        );
     }
     if positives.contains(&Rule::eq) && rest.starts_with("==") {
         return Some("a `write` assigns with a single `=`".into());
