@@ -19,7 +19,9 @@ use super::{ActionKind, Cell, EachNode, Instr, InstrOp, Node, Operand, Step, Wri
 use crate::arith::{self, ArithError};
 use crate::board::Board;
 use crate::diag::{Code, Diagnostic};
-use crate::interp::{Bindings, Observer, Read};
+use crate::interp::{
+    board_line, statement_head, whereabouts, Bindings, Fault, Observer, Read, Whereabout,
+};
 use crate::number;
 use crate::syntax::{BinOp, Func, Span};
 
@@ -128,14 +130,6 @@ pub struct Outcome {
 enum Level {
     Each { element: u64 },
     Repeat { iteration: u64, count: u64 },
-}
-
-/// A run-time failure before it becomes a diagnostic.
-struct Fault {
-    code: Code,
-    message: String,
-    span: Span,
-    label: String,
 }
 
 /// A row's failure in the current step.
@@ -669,30 +663,35 @@ impl<'c> Engine<'c> {
         let mut message = format!(
             "{}, in `{}`",
             f.message,
-            statement_head(stmt.span.text(&cell.src))
+            statement_head(
+                stmt.span.text(&cell.src),
+                is_loop(stmt.span.text(&cell.src))
+            )
         );
-        let at: Vec<String> = self
+        let levels: Vec<Whereabout> = self
             .levels
             .iter()
             .map(|l| match l {
-                Level::Each { element } => {
-                    let values: Vec<String> = self
+                Level::Each { element } => Whereabout::Element {
+                    index: *element,
+                    values: self
                         .each_streams
                         .iter()
                         .map(|&(s, id)| {
                             let v = self.elems.get([s, p.row]).copied().unwrap_or(0.0);
-                            format!("{} = {}", cell.names.text(id), number::format(v))
+                            (cell.names.text(id), v)
                         })
-                        .collect();
-                    format!("element {element}: {}", values.join(", "))
-                }
-                Level::Repeat { iteration, count } => {
-                    format!("repeat iteration {} of {count}", iteration + 1)
-                }
+                        .collect(),
+                },
+                Level::Repeat { iteration, count } => Whereabout::Iteration {
+                    iteration: *iteration,
+                    count: *count,
+                },
             })
             .collect();
+        let at = whereabouts(&levels);
         if !at.is_empty() {
-            message.push_str(&format!(" ({})", at.join(", ")));
+            message.push_str(&format!(" ({at})"));
         }
         let mut d = Diagnostic::error(f.code, message, f.span, f.label.clone());
         if f.span != stmt.span && !stmt.span.range().contains(&(f.span.start as usize)) {
@@ -719,75 +718,35 @@ impl<'c> Engine<'c> {
                 board.place(id);
             }
         }
-        let mut parts: Vec<String> = Vec::new();
-        for slot in 0..extent {
-            parts.push(match board.name_in(slot) {
-                Some(id) => format!(
-                    "{}={}",
-                    cell.names.text(id),
-                    number::format(
-                        self.unit_reg
-                            .get(slot)
-                            .and_then(|&r| self.regs.get([r, row]))
-                            .copied()
-                            .unwrap_or(0.0)
-                    )
-                ),
-                None => "·".to_owned(),
-            });
-        }
-        let capacity = cell.capacity;
-        let free = capacity.saturating_sub(board.occupancy());
-        let unused = capacity.saturating_sub(extent);
-        if unused > 0 && unused <= 4 {
-            parts.extend(std::iter::repeat_n("·".to_owned(), unused));
-        }
-        let mut s = format!("[ {} ]", parts.join(" | "));
-        if unused > 4 || parts.is_empty() {
-            s.push_str(&format!(" ({free} of {capacity} slots free)"));
-        }
-        s
+        let slots = (0..extent).map(|slot| {
+            board.name_in(slot).map(|id| {
+                let v = self
+                    .unit_reg
+                    .get(slot)
+                    .and_then(|&r| self.regs.get([r, row]))
+                    .copied()
+                    .unwrap_or(0.0);
+                (cell.names.text(id), v)
+            })
+        });
+        board_line(slots, board.occupancy(), cell.capacity)
     }
+}
+
+/// Whether a statement's text is a loop (`each …` or `repeat …`).
+fn is_loop(text: &str) -> bool {
+    ["each", "repeat"].iter().any(|k| {
+        text.strip_prefix(k)
+            .is_some_and(|rest| rest.starts_with(|c: char| !c.is_alphanumeric() && c != '_'))
+    })
 }
 
 fn arith_fault(src: &str, err: ArithError, instr: &Instr) -> Fault {
-    let text = instr.span.text(src);
-    match err {
-        ArithError::DivZero => Fault {
-            code: Code::DivZero,
-            message: if instr.op == InstrOp::Bin(BinOp::Rem) {
-                format!("remainder by zero in `{text}`")
-            } else {
-                format!("division by zero in `{text}`")
-            },
-            span: instr.span,
-            label: "the divisor is 0".into(),
-        },
-        ArithError::NotFinite => not_finite(src, instr.span),
-    }
+    Fault::arith(src, err, instr.span, instr.op == InstrOp::Bin(BinOp::Rem))
 }
 
 fn not_finite(src: &str, span: Span) -> Fault {
-    Fault {
-        code: Code::NotFinite,
-        message: format!("`{}` has no finite value", span.text(src)),
-        span,
-        label: "infinite or not a number".into(),
-    }
-}
-
-/// A statement in a few words, as the interpreter says it: its first line,
-/// or a loop's head (`each x, y`).
-fn statement_head(text: &str) -> String {
-    let is_loop = ["each", "repeat"].iter().any(|k| {
-        text.strip_prefix(k)
-            .is_some_and(|rest| rest.starts_with(|c: char| !c.is_alphanumeric() && c != '_'))
-    });
-    if is_loop {
-        text.split('{').next().unwrap_or("").trim_end().to_owned()
-    } else {
-        text.lines().next().unwrap_or("").trim_end().to_owned()
-    }
+    Fault::arith(src, ArithError::NotFinite, span, false)
 }
 
 /// Asks the CPU to start loading the next chunk's inputs while this chunk

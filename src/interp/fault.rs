@@ -9,12 +9,117 @@ use crate::diag::{Code, Diagnostic};
 use crate::number;
 use crate::syntax::{Span, Stmt, StmtKind};
 
-/// A run-time failure, before it is dressed as a diagnostic.
-pub(super) struct Fault {
-    pub(super) code: Code,
-    pub(super) message: String,
-    pub(super) span: Span,
-    pub(super) label: String,
+/// A run-time failure, before it is dressed as a diagnostic. The cell
+/// reports its failures through the same type and wording, so both engines
+/// say the same thing.
+pub struct Fault {
+    /// The code.
+    pub code: Code,
+    /// What went wrong.
+    pub message: String,
+    /// Where.
+    pub span: Span,
+    /// The label there.
+    pub label: String,
+}
+
+impl Fault {
+    /// An arithmetic failure at `span` of `src` (`remainder`: the operation
+    /// was `%`).
+    pub fn arith(src: &str, err: ArithError, span: Span, remainder: bool) -> Fault {
+        let text = span.text(src);
+        match err {
+            ArithError::DivZero => Fault {
+                code: Code::DivZero,
+                message: if remainder {
+                    format!("remainder by zero in `{text}`")
+                } else {
+                    format!("division by zero in `{text}`")
+                },
+                span,
+                label: "the divisor is 0".into(),
+            },
+            ArithError::NotFinite => Fault {
+                code: Code::NotFinite,
+                message: format!("`{text}` has no finite value"),
+                span,
+                label: "infinite or not a number".into(),
+            },
+        }
+    }
+}
+
+/// One loop level of where a run is, for messages.
+pub enum Whereabout<'a> {
+    /// Inside `each`: the element and the streams' current values.
+    Element {
+        /// The element index.
+        index: u64,
+        /// Each stream's name and current element.
+        values: Vec<(&'a str, f64)>,
+    },
+    /// Inside `repeat`: the 0-based iteration of `count`.
+    Iteration {
+        /// The iteration, from 0.
+        iteration: u64,
+        /// How many there are.
+        count: u64,
+    },
+}
+
+/// Where a run is, in words: `element 3: x = 1, repeat iteration 2 of 5`.
+pub fn whereabouts(levels: &[Whereabout]) -> String {
+    let parts: Vec<String> = levels
+        .iter()
+        .map(|l| match l {
+            Whereabout::Element { index, values } => {
+                let values: Vec<String> = values
+                    .iter()
+                    .map(|(name, v)| format!("{name} = {}", number::format(*v)))
+                    .collect();
+                format!("element {index}: {}", values.join(", "))
+            }
+            Whereabout::Iteration { iteration, count } => {
+                format!("repeat iteration {} of {count}", iteration + 1)
+            }
+        })
+        .collect();
+    parts.join(", ")
+}
+
+/// The board on one line: `[ ac=5 | bd=33 | · ]`, a free slot as `·`;
+/// `slots` are the slots up to the highest ever used.
+pub fn board_line<'a>(
+    slots: impl IntoIterator<Item = Option<(&'a str, f64)>>,
+    occupancy: usize,
+    capacity: usize,
+) -> String {
+    let mut parts: Vec<String> = slots
+        .into_iter()
+        .map(|s| match s {
+            Some((name, v)) => format!("{name}={}", number::format(v)),
+            None => "·".to_owned(),
+        })
+        .collect();
+    let free = capacity.saturating_sub(occupancy);
+    let unused = capacity.saturating_sub(parts.len());
+    if unused > 0 && unused <= 4 {
+        parts.extend(std::iter::repeat_n("·".to_owned(), unused));
+    }
+    let mut s = format!("[ {} ]", parts.join(" | "));
+    if unused > 4 || parts.is_empty() {
+        s.push_str(&format!(" ({free} of {capacity} slots free)"));
+    }
+    s
+}
+
+/// A statement in a few words: its first line, or a loop's head (`each x, y`).
+pub fn statement_head(text: &str, is_loop: bool) -> String {
+    if is_loop {
+        text.split('{').next().unwrap_or("").trim_end().to_owned()
+    } else {
+        text.lines().next().unwrap_or("").trim_end().to_owned()
+    }
 }
 
 impl Machine<'_> {
@@ -59,53 +164,34 @@ impl Machine<'_> {
 
     #[cold]
     pub(super) fn arith_fault(&self, err: ArithError, span: Span, remainder: bool) -> Fault {
-        let text = span.text(self.src);
-        match err {
-            ArithError::DivZero => Fault {
-                code: Code::DivZero,
-                message: if remainder {
-                    format!("remainder by zero in `{text}`")
-                } else {
-                    format!("division by zero in `{text}`")
-                },
-                span,
-                label: "the divisor is 0".into(),
-            },
-            ArithError::NotFinite => Fault {
-                code: Code::NotFinite,
-                message: format!("`{text}` has no finite value"),
-                span,
-                label: "infinite or not a number".into(),
-            },
-        }
+        Fault::arith(self.src, err, span, remainder)
     }
 
-    /// Where the run is, in words: `element 3 of `each``, `iteration 2 of 5`.
+    /// Where the run is, in words: `element 3: x = 1, repeat iteration 2 of 5`.
     pub(super) fn whereabouts(&self, levels: &[Level]) -> String {
-        let parts: Vec<String> = levels
+        let levels: Vec<Whereabout> = levels
             .iter()
             .map(|l| match l {
-                Level::Each { element } => {
-                    let values: Vec<String> = self
+                Level::Each { element } => Whereabout::Element {
+                    index: *element,
+                    values: self
                         .each_streams
                         .iter()
                         .filter_map(|&id| match self.kinds[id.index()] {
-                            NameKind::Stream(i) => Some(format!(
-                                "{} = {}",
-                                self.names.text(id),
-                                number::format(self.values[self.elements + i])
-                            )),
+                            NameKind::Stream(i) => {
+                                Some((self.names.text(id), self.values[self.elements + i]))
+                            }
                             _ => None,
                         })
-                        .collect();
-                    format!("element {element}: {}", values.join(", "))
-                }
-                Level::Repeat { iteration, count } => {
-                    format!("repeat iteration {} of {count}", iteration + 1)
-                }
+                        .collect(),
+                },
+                Level::Repeat { iteration, count } => Whereabout::Iteration {
+                    iteration: *iteration,
+                    count: *count,
+                },
             })
             .collect();
-        parts.join(", ")
+        whereabouts(&levels)
     }
 
     #[cold]
@@ -116,7 +202,8 @@ impl Machine<'_> {
     /// [`Machine::fail`], as if the run were in these loops.
     #[cold]
     pub(super) fn fail_at(&self, stmt: &Stmt, f: Fault, levels: &[Level]) -> Diagnostic {
-        let stmt_text = statement_head(stmt, self.src);
+        let is_loop = matches!(stmt.kind, StmtKind::Each { .. } | StmtKind::Repeat { .. });
+        let stmt_text = statement_head(stmt.span.text(self.src), is_loop);
         let mut message = format!("{}, in `{stmt_text}`", f.message);
         let at = self.whereabouts(levels);
         if !at.is_empty() {
@@ -150,16 +237,5 @@ impl Machine<'_> {
             d = d.with_help("raise `--max-steps`, or run fewer iterations");
         }
         d.with_note(format!("board when it stopped: {}", self.board_line()))
-    }
-}
-
-/// A statement in a few words: its first line, or a loop's head (`each x, y`).
-fn statement_head(stmt: &Stmt, src: &str) -> String {
-    let text = stmt.span.text(src);
-    match stmt.kind {
-        StmtKind::Each { .. } | StmtKind::Repeat { .. } => {
-            text.split('{').next().unwrap_or("").trim_end().to_owned()
-        }
-        _ => text.lines().next().unwrap_or("").trim_end().to_owned(),
     }
 }

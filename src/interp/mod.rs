@@ -19,7 +19,7 @@ pub use source::{parse_number, Elements, FileElements, Source, StreamError, Stre
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use self::code::{Compiled, Compiler, Fast, Kind, Scope};
-use self::fault::Fault;
+pub use self::fault::{board_line, statement_head, whereabouts, Fault, Whereabout};
 use crate::arith;
 use crate::board::Board;
 use crate::check::{NameKind, Symbols};
@@ -256,27 +256,12 @@ impl<'p> Machine<'p> {
 
     /// The board on one line: `[ ac=5 | bd=33 | · ]`, free slots as `·`.
     pub fn board_line(&self) -> String {
-        let mut parts: Vec<String> = Vec::new();
-        for slot in 0..self.board.extent() {
-            parts.push(match self.board.name_in(slot) {
-                Some(id) => format!(
-                    "{}={}",
-                    self.names.text(id),
-                    number::format(self.values[id.index()])
-                ),
-                None => "·".to_owned(),
-            });
-        }
-        let free = self.capacity.saturating_sub(self.board.occupancy());
-        let unused = self.capacity.saturating_sub(self.board.extent());
-        if unused > 0 && unused <= 4 {
-            parts.extend(std::iter::repeat_n("·".to_owned(), unused));
-        }
-        let mut s = format!("[ {} ]", parts.join(" | "));
-        if unused > 4 || parts.is_empty() {
-            s.push_str(&format!(" ({free} of {} slots free)", self.capacity));
-        }
-        s
+        let slots = (0..self.board.extent()).map(|slot| {
+            self.board
+                .name_in(slot)
+                .map(|id| (self.names.text(id), self.values[id.index()]))
+        });
+        board_line(slots, self.board.occupancy(), self.capacity)
     }
 
     /// Runs every statement of the program in order.
