@@ -69,6 +69,33 @@ impl Analysis {
         let errors = self.diagnostics.iter().filter(|d| d.is_error()).count();
         (errors, self.diagnostics.len() - errors)
     }
+
+    /// The summary line `wb check` and the REPL's `:check` print:
+    /// `ok: SUBJECT: capacity 3, peak 3 on line 7, min_capacity 2; 0 errors, 1 warning`.
+    pub fn summary_line(&self, subject: &str, capacity: &str, lines: &LineIndex) -> String {
+        let (errors, warnings) = self.counts();
+        let peak_line = self
+            .peak_span
+            .map(|s| format!(" on line {}", lines.line(s.start as usize)))
+            .unwrap_or_default();
+        let verdict = if errors == 0 { "ok" } else { "error" };
+        format!(
+            "{verdict}: {subject}: capacity {capacity}, peak {}{peak_line}, min_capacity {}; {errors} error{}, {warnings} warning{}\n",
+            self.peak,
+            self.min_capacity,
+            plural(errors),
+            plural(warnings),
+        )
+    }
+}
+
+/// `s` unless `n` is 1.
+pub fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
 }
 
 /// Checks a whole program. `capacity` (from `--capacity`) overrides `board N`.

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use serde_json::Value;
 
-use wb::check::{self, Analysis};
+use wb::check::{self, plural, Analysis};
 use wb::diag::Diagnostic;
 use wb::syntax::LineIndex;
 
@@ -153,14 +153,6 @@ fn save(path: &Path, text: &str) -> std::io::Result<()> {
     Ok(())
 }
 
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
-}
-
 /// Reports diagnostics (and the summary); `Err` holds the exit code when
 /// standard output could not be written.
 fn emit(
@@ -184,25 +176,12 @@ fn emit(
 /// The summary line, and a hint when `--fix` would need fewer slots.
 fn human_summary(source: &Source, a: &Analysis, overridden: bool) -> String {
     let lines = LineIndex::new(&source.text);
-    let (errors, warnings) = a.counts();
     let cap = match (a.capacity, overridden) {
         (Some(c), true) => format!("{c} (--capacity)"),
         (Some(c), false) => c.to_string(),
         (None, _) => "none".to_owned(),
     };
-    let peak_line = a
-        .peak_span
-        .map(|s| format!(" on line {}", lines.line(s.start as usize)))
-        .unwrap_or_default();
-    let verdict = if errors == 0 { "ok" } else { "error" };
-    let mut out = format!(
-        "{verdict}: {}: capacity {cap}, peak {}{peak_line}, min_capacity {}; {errors} error{}, {warnings} warning{}\n",
-        source.name,
-        a.peak,
-        a.min_capacity,
-        plural(errors),
-        plural(warnings),
-    );
+    let mut out = a.summary_line(&source.name, &cap, &lines);
     if a.min_capacity < a.peak {
         out.push_str(&format!(
             "  help: with each value forgotten right after its last read this program needs {} slot{}: `wb check --fix {}`\n",

@@ -114,26 +114,23 @@ impl Session {
     /// `:check`: the full checker over the session text, as `wb check` runs it.
     fn check_command(&self) -> Outcome {
         let analysis = check::check(self.program(), None);
-        let (errors, warnings) = analysis.counts();
-        let peak_line = analysis
-            .peak_span
-            .map(|s| format!(" on line {}", self.program().lines.line(s.start as usize)))
-            .unwrap_or_default();
-        let verdict = if errors == 0 { "ok" } else { "error" };
-        let mut output = format!(
-            "{verdict}: the session ({} lines): capacity {}, peak {}{peak_line}, min_capacity {}; {errors} error{}, {warnings} warning{}\n",
-            self.program().lines.line(self.text().len().saturating_sub(1)),
-            self.capacity(),
-            analysis.peak,
-            analysis.min_capacity,
-            plural(errors),
-            plural(warnings),
+        let (errors, _) = analysis.counts();
+        let subject = format!(
+            "the session ({} lines)",
+            self.program()
+                .lines
+                .line(self.text().len().saturating_sub(1))
+        );
+        let mut output = analysis.summary_line(
+            &subject,
+            &self.capacity().to_string(),
+            &self.program().lines,
         );
         if analysis.min_capacity < analysis.peak {
             output.push_str(&format!(
                 "  help: with each value forgotten right after its last read the session needs {} slot{}: `:save FILE`, then `wb check --fix FILE`\n",
                 analysis.min_capacity,
-                plural(analysis.min_capacity),
+                check::plural(analysis.min_capacity),
             ));
         }
         Outcome {
@@ -246,14 +243,6 @@ pub fn help() -> String {
         "Tab completes names and commands; Ctrl-C cancels the line or a running statement.\n",
     );
     out
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
 }
 
 fn io_why(e: &std::io::Error) -> String {
