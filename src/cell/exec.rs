@@ -20,7 +20,7 @@ use crate::arith::{self, ArithError};
 use crate::board::Board;
 use crate::diag::{Code, Diagnostic};
 use crate::interp::{
-    board_line, statement_head, whereabouts, Bindings, Fault, Observer, Read, Whereabout,
+    board_line, runtime_error, statement_head, Bindings, Fault, Observer, Read, Whereabout,
 };
 use crate::number;
 use crate::syntax::{BinOp, Func, Span};
@@ -660,14 +660,8 @@ impl<'c> Engine<'c> {
         let cell = self.cell;
         let stmt = &cell.stmts[p.stmt];
         let f = &p.fault;
-        let mut message = format!(
-            "{}, in `{}`",
-            f.message,
-            statement_head(
-                stmt.span.text(&cell.src),
-                is_loop(stmt.span.text(&cell.src))
-            )
-        );
+        let text = stmt.span.text(&cell.src);
+        let head = statement_head(text, is_loop(text));
         let levels: Vec<Whereabout> = self
             .levels
             .iter()
@@ -689,19 +683,8 @@ impl<'c> Engine<'c> {
                 },
             })
             .collect();
-        let at = whereabouts(&levels);
-        if !at.is_empty() {
-            message.push_str(&format!(" ({at})"));
-        }
-        let mut d = Diagnostic::error(f.code, message, f.span, f.label.clone());
-        if f.span != stmt.span && !stmt.span.range().contains(&(f.span.start as usize)) {
-            d = d.with_label(stmt.span, "in this statement");
-        }
-        d.index = self.element();
-        d.with_note(format!(
-            "board when it failed: {}",
-            self.board_line(p.stmt, p.row, extent)
-        ))
+        let board = self.board_line(p.stmt, p.row, extent);
+        runtime_error(f, stmt.span, &head, &levels, &board)
     }
 
     /// The board as the interpreter shows it, before statement `upto`.

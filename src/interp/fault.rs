@@ -87,6 +87,31 @@ pub fn whereabouts(levels: &[Whereabout]) -> String {
     parts.join(", ")
 }
 
+/// A run-time failure as both engines report it: the fault, the statement
+/// it happened in (its span and `head`), where in the loops (`at`), the
+/// `each` element, and the board when it failed.
+pub fn runtime_error(
+    f: &Fault,
+    stmt: Span,
+    head: &str,
+    at: &[Whereabout],
+    board: &str,
+) -> Diagnostic {
+    let mut message = format!("{}, in `{head}`", f.message);
+    if !at.is_empty() {
+        message.push_str(&format!(" ({})", whereabouts(at)));
+    }
+    let mut d = Diagnostic::error(f.code, message, f.span, f.label.clone());
+    if f.span != stmt && !stmt.range().contains(&(f.span.start as usize)) {
+        d = d.with_label(stmt, "in this statement");
+    }
+    d.index = at.iter().find_map(|w| match w {
+        Whereabout::Element { index, .. } => Some(*index),
+        Whereabout::Iteration { .. } => None,
+    });
+    d.with_note(format!("board when it failed: {board}"))
+}
+
 /// The board on one line: `[ ac=5 | bd=33 | · ]`, a free slot as `·`;
 /// `slots` are the slots up to the highest ever used.
 pub fn board_line<'a>(
@@ -167,9 +192,9 @@ impl Machine<'_> {
         Fault::arith(self.src, err, span, remainder)
     }
 
-    /// Where the run is, in words: `element 3: x = 1, repeat iteration 2 of 5`.
-    pub(super) fn whereabouts(&self, levels: &[Level]) -> String {
-        let levels: Vec<Whereabout> = levels
+    /// Where the run is, loop by loop.
+    pub(super) fn here(&self, levels: &[Level]) -> Vec<Whereabout<'_>> {
+        levels
             .iter()
             .map(|l| match l {
                 Level::Each { element } => Whereabout::Element {
@@ -190,8 +215,7 @@ impl Machine<'_> {
                     count: *count,
                 },
             })
-            .collect();
-        whereabouts(&levels)
+            .collect()
     }
 
     #[cold]
@@ -203,21 +227,8 @@ impl Machine<'_> {
     #[cold]
     pub(super) fn fail_at(&self, stmt: &Stmt, f: Fault, levels: &[Level]) -> Diagnostic {
         let is_loop = matches!(stmt.kind, StmtKind::Each { .. } | StmtKind::Repeat { .. });
-        let stmt_text = statement_head(stmt.span.text(self.src), is_loop);
-        let mut message = format!("{}, in `{stmt_text}`", f.message);
-        let at = self.whereabouts(levels);
-        if !at.is_empty() {
-            message.push_str(&format!(" ({at})"));
-        }
-        let mut d = Diagnostic::error(f.code, message, f.span, f.label);
-        if f.span != stmt.span && !stmt.span.range().contains(&(f.span.start as usize)) {
-            d = d.with_label(stmt.span, "in this statement");
-        }
-        d.index = levels.iter().find_map(|l| match l {
-            Level::Each { element } => Some(*element),
-            Level::Repeat { .. } => None,
-        });
-        d.with_note(format!("board when it failed: {}", self.board_line()))
+        let head = statement_head(stmt.span.text(self.src), is_loop);
+        runtime_error(&f, stmt.span, &head, &self.here(levels), &self.board_line())
     }
 
     #[cold]
@@ -228,7 +239,7 @@ impl Machine<'_> {
             stmt.span,
             "the next statement would run here",
         );
-        let at = self.whereabouts(&self.levels);
+        let at = whereabouts(&self.here(&self.levels));
         if !at.is_empty() {
             d.message.push_str(&format!(" ({at})"));
         }
