@@ -5,32 +5,10 @@
 
 mod common;
 
+use common::run_unchecked;
 use wb::check;
-use wb::diag::{Code, Diagnostic};
+use wb::diag::Code;
 use wb::interp::{self, Limits, Machine, Overrides, Read};
-
-/// Runs `src` without checking it first, as the interpreter must cope with
-/// (it does not trust the checker).
-fn run_unchecked(src: &str) -> Result<Vec<Read>, Diagnostic> {
-    let parsed = wb::syntax::parse(src);
-    assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
-    let analysis = check::check(&parsed.program, None);
-    let bindings = interp::bind(
-        &analysis.symbols,
-        &parsed.program.names,
-        &Overrides::default(),
-    )?;
-    let mut machine = Machine::new(
-        &parsed.program,
-        src,
-        &analysis.symbols,
-        analysis.capacity.unwrap_or(0),
-        bindings,
-    );
-    let mut reads = Vec::new();
-    machine.run(&parsed.program.items, &mut reads, Limits::default())?;
-    Ok(reads)
-}
 
 fn failing(src: &str) -> (Code, String, Option<u64>) {
     let d = run_unchecked(src).expect_err("the run should fail");
