@@ -3,9 +3,12 @@
 //! every-result-finite checks, and without them). `bench/cell_peer.py` does
 //! the same with numpy; `bench/README.md` has the ratios.
 //!
-//! Run: `cargo bench --bench cell`.
+//! Run: `cargo bench --bench cell` (criterion), or
+//! `cargo bench --bench cell -- ratios` for the ratios measured in one run:
+//! the engines take turns, so a busy machine slows them alike.
 
 use std::hint::black_box;
+use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 
@@ -127,6 +130,26 @@ fn bench(cr: &mut Criterion) {
         .zip(&sink.0)
         .all(|(x, y)| x.to_bits() == y.to_bits()));
 
+    if std::env::args().any(|a| a == "ratios") {
+        let mut out2 = vec![0.0; rows];
+        ratios(
+            &mut || {
+                let o = engine
+                    .run(black_box(&batch), &mut sink)
+                    .expect("the batch fits");
+                black_box(o.failures.len());
+            },
+            &mut || {
+                hand_checked(black_box(&a), &b, &c, &d, &mut out, &mut failed);
+                black_box(out[rows - 1]);
+            },
+            &mut || {
+                hand_unchecked(black_box(&a), &b, &c, &d, &mut out2);
+                black_box(out2[rows - 1]);
+            },
+        );
+        return;
+    }
     let mut group = cr.benchmark_group("whiteboard_1M_rows");
     group.sample_size(20);
     group.bench_function("cell", |bch| {
@@ -160,6 +183,35 @@ fn bench(cr: &mut Criterion) {
         })
     });
     group.finish();
+}
+
+/// Runs the three in turn (`WB_RUNS` times, default 300) and prints each
+/// one's median and the ratios of the medians.
+fn ratios(cell: &mut dyn FnMut(), checked: &mut dyn FnMut(), unchecked: &mut dyn FnMut()) {
+    let mut engines: [&mut dyn FnMut(); 3] = [cell, checked, unchecked];
+    let runs: usize = std::env::var("WB_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300)
+        .max(1);
+    let mut times = [Vec::new(), Vec::new(), Vec::new()];
+    for _ in 0..runs {
+        for (f, t) in engines.iter_mut().zip(times.iter_mut()) {
+            let start = Instant::now();
+            f();
+            t.push(start.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    let [cell, checked, unchecked] = times.map(|mut t| {
+        t.sort_by(f64::total_cmp);
+        t[t.len() / 2]
+    });
+    println!("medians of {runs} runs, taking turns:");
+    println!("  cell                 {cell:8.3} ms");
+    println!("  hand_rust_checked    {checked:8.3} ms");
+    println!("  hand_rust_unchecked  {unchecked:8.3} ms");
+    println!("cell / hand_rust_checked   = {:.2}x", cell / checked);
+    println!("cell / hand_rust_unchecked = {:.2}x", cell / unchecked);
 }
 
 criterion_group!(benches, bench);

@@ -17,22 +17,24 @@ pub enum ArithError {
 /// `a op b`.
 #[inline]
 pub fn binary(op: BinOp, a: f64, b: f64) -> Result<f64, ArithError> {
-    let v = match op {
+    if matches!(op, BinOp::Div | BinOp::Rem) && b == 0.0 {
+        return Err(ArithError::DivZero);
+    }
+    finite(binary_value(op, a, b))
+}
+
+/// The IEEE result of `a op b`, finite or not: [`binary`] is this value when
+/// it is finite, and an error exactly when it is not (a division by zero
+/// gives an infinity or NaN here). The cell's kernels compute it for a whole
+/// chunk of rows and ask [`binary`] why only for the rows that have none.
+#[inline(always)]
+pub fn binary_value(op: BinOp, a: f64, b: f64) -> f64 {
+    match op {
         BinOp::Add => a + b,
         BinOp::Sub => a - b,
         BinOp::Mul => a * b,
-        BinOp::Div => {
-            if b == 0.0 {
-                return Err(ArithError::DivZero);
-            }
-            a / b
-        }
-        BinOp::Rem => {
-            if b == 0.0 {
-                return Err(ArithError::DivZero);
-            }
-            a % b
-        }
+        BinOp::Div => a / b,
+        BinOp::Rem => a % b,
         BinOp::Pow => a.powf(b),
         BinOp::Lt => truth(a < b),
         BinOp::Le => truth(a <= b),
@@ -40,14 +42,20 @@ pub fn binary(op: BinOp, a: f64, b: f64) -> Result<f64, ArithError> {
         BinOp::Ge => truth(a >= b),
         BinOp::Eq => truth(a == b),
         BinOp::Ne => truth(a != b),
-    };
-    finite(v)
+    }
 }
 
 /// `f(a)` or `f(a, b)`; `b` is ignored by one-argument functions.
 #[inline]
 pub fn call(f: Func, a: f64, b: f64) -> Result<f64, ArithError> {
-    let v = match f {
+    finite(call_value(f, a, b))
+}
+
+/// The IEEE result of `f(a)` or `f(a, b)`, finite or not: [`call`] is this
+/// value when it is finite, and an error exactly when it is not.
+#[inline(always)]
+pub fn call_value(f: Func, a: f64, b: f64) -> f64 {
+    match f {
         Func::Min => {
             if a <= b {
                 a
@@ -68,8 +76,7 @@ pub fn call(f: Func, a: f64, b: f64) -> Result<f64, ArithError> {
         Func::Ln => a.ln(),
         Func::Tanh => a.tanh(),
         Func::Sigmoid => 1.0 / (1.0 + (-a).exp()),
-    };
-    finite(v)
+    }
 }
 
 /// `-a`.
@@ -120,6 +127,45 @@ mod tests {
         assert_eq!(call(Func::Ln, 0.0, 0.0), Err(ArithError::NotFinite));
         assert_eq!(binary(BinOp::Mul, 1e300, 1e300), Err(ArithError::NotFinite));
         assert_eq!(binary(BinOp::Pow, 0.0, -1.0), Err(ArithError::NotFinite));
+    }
+
+    #[test]
+    fn the_value_is_the_result_exactly_when_it_is_finite() {
+        let xs = [
+            0.0, -0.0, 1.0, -1.0, 0.5, 3.0, -7.25, 1e300, -1e300, 5e-324, 710.0, -745.5,
+        ];
+        let ops = [
+            BinOp::Add,
+            BinOp::Sub,
+            BinOp::Mul,
+            BinOp::Div,
+            BinOp::Rem,
+            BinOp::Pow,
+            BinOp::Lt,
+            BinOp::Le,
+            BinOp::Gt,
+            BinOp::Ge,
+            BinOp::Eq,
+            BinOp::Ne,
+        ];
+        for &a in &xs {
+            for &b in &xs {
+                for op in ops {
+                    let v = binary_value(op, a, b);
+                    match binary(op, a, b) {
+                        Ok(r) => assert_eq!(r.to_bits(), v.to_bits(), "{a} {op:?} {b}"),
+                        Err(_) => assert!(!v.is_finite(), "{a} {op:?} {b} gave {v}"),
+                    }
+                }
+                for f in Func::ALL {
+                    let v = call_value(f, a, b);
+                    match call(f, a, b) {
+                        Ok(r) => assert_eq!(r.to_bits(), v.to_bits(), "{f:?}({a}, {b})"),
+                        Err(_) => assert!(!v.is_finite(), "{f:?}({a}, {b}) gave {v}"),
+                    }
+                }
+            }
+        }
     }
 
     #[test]

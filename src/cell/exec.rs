@@ -1,11 +1,21 @@
 //! The executor: a [`Cell`] run over a batch of input sets on ndarray.
 //!
 //! The batch is processed in chunks of rows small enough that a chunk's
-//! state, inputs and registers stay in cache while it goes through every
+//! registers and inputs stay in the L1 cache while it goes through every
 //! step (one pass per chunk, not one pass over the whole batch per step).
-//! Within a step, each instruction runs over the chunk's rows in a tight
-//! loop; every operation is [`crate::arith`]'s, so each row computes exactly
-//! what the interpreter computes.
+//! Within a step, each instruction runs its operation's kernel
+//! ([`super::kernels`]) over the chunk's rows; every operation is
+//! [`crate::arith`]'s, so each row computes exactly what the interpreter
+//! computes.
+//!
+//! A chunk takes one of three paths through a step, all computing the same:
+//! - the [`Plan`]: the first top-level steps, with every register worked out
+//!   before the first chunk, while every row is on and nothing fails;
+//! - the quick path: any step whose writes all set their unit, when every
+//!   row is on and nothing fails, its registers looked up as it runs;
+//! - the general path: anything else — gated and accumulating writes, rows
+//!   that are off (finished streams, failed rows), and a step where a row
+//!   fails. The other two hand such a step to it before committing anything.
 //!
 //! Errors are per row: a row whose statement fails is reported with the
 //! interpreter's diagnostic (code, statement, element) and takes no further
@@ -15,6 +25,7 @@
 
 use ndarray::Array2;
 
+use super::kernels::Kernel;
 use super::{ActionKind, Cell, EachNode, Instr, InstrOp, Node, Operand, Step, WriteMode};
 use crate::arith::{self, ArithError};
 use crate::board::Board;
@@ -23,7 +34,7 @@ use crate::interp::{
     board_line, runtime_error, statement_head, Bindings, Fault, Observer, Read, Whereabout,
 };
 use crate::number;
-use crate::syntax::{BinOp, Func, Span};
+use crate::syntax::{BinOp, Span};
 
 /// The input sets of a batch.
 #[derive(Clone, Debug)]
@@ -145,25 +156,17 @@ struct Pending {
 /// buffers are allocated once, at the chunk size.
 pub struct Engine<'c> {
     cell: &'c Cell,
-    /// Rows per chunk.
-    k: usize,
     /// Rows in the current chunk.
     n: usize,
     /// First batch row of the current chunk.
     start: usize,
-    /// Every register of the chunk, `(units + temps) × k` (a register's
-    /// rows contiguous): the cell state `c` and the step's temporaries.
-    /// Which register holds which unit or temporary is renamed as writes
-    /// commit, so a write of a computed candidate moves no data.
-    regs: Array2<f64>,
-    /// Unit → its register.
-    unit_reg: Vec<usize>,
-    /// Temporary → its register.
-    temp_reg: Vec<usize>,
-    /// The current stream elements, `streams × k`.
-    elems: Array2<f64>,
-    /// The constants, each repeated `k` times.
-    consts: Array2<f64>,
+    /// The chunk's registers.
+    file: Regfile,
+    /// Per step (by [`Step::id`]): its commit when every row of the chunk
+    /// is on and no instruction failed, if it has one (see [`Quick`]).
+    quick: Vec<Option<Vec<Quick>>>,
+    /// The first top-level steps with their registers resolved.
+    plan: Plan,
     alive: Vec<bool>,
     on: Vec<bool>,
     all_on: bool,
@@ -176,45 +179,58 @@ pub struct Engine<'c> {
     levels: Vec<Level>,
     /// The streams of the `each` running, with their names.
     each_streams: Vec<(usize, crate::syntax::NameId)>,
-    /// The next chunk's rows not yet prefetched: `pf_next..pf_end`.
-    pf_next: usize,
-    pf_end: usize,
     peak: usize,
     extent: usize,
     failures: Vec<(usize, Diagnostic)>,
 }
 
-/// Rows of the next chunk prefetched before each instruction.
-const PREFETCH_ROWS: usize = 176;
+/// Bytes a chunk's registers and inputs should take together: a third of
+/// a 32 KB L1 data cache, so that they stay there while the inputs stream
+/// through and the outputs are written. On 1M rows of
+/// `examples/whiteboard.wb` (`bench/README.md`, section "cell"), chunks of
+/// 128 rows (10 KB) ran the batch in half the time chunks of 512 (40 KB)
+/// took.
+const CHUNK_BYTES: usize = 10 * 1024;
 
-/// Bytes of registers a chunk should fit in (about half an L1 data cache).
-const CHUNK_BYTES: usize = 24 * 1024;
+/// Chunks are a multiple of this many rows: the kernels' unrolled loops
+/// then have no remainder.
+const CHUNK_ALIGN: usize = 16;
 
 impl<'c> Engine<'c> {
-    /// An engine with a chunk size that keeps a chunk's registers in cache.
+    /// An engine with a chunk size that keeps a chunk's registers and
+    /// inputs in cache.
     pub fn new(cell: &'c Cell) -> Engine<'c> {
-        let regs = cell.units + cell.streams.len() + cell.consts.len() + cell.temps + 1;
-        let k = (CHUNK_BYTES / (8 * regs)).clamp(1, 1024);
-        Engine::with_chunk(cell, k)
+        let columns =
+            cell.units + cell.temps + cell.streams.len() + cell.consts.len() + cell.inputs.len();
+        let k = CHUNK_BYTES / (8 * columns.max(1)) / CHUNK_ALIGN * CHUNK_ALIGN;
+        Engine::with_chunk(cell, k.clamp(CHUNK_ALIGN, 1024))
     }
 
     /// An engine processing `k` rows at a time (at least 1).
     pub fn with_chunk(cell: &'c Cell, k: usize) -> Engine<'c> {
         let k = k.max(1);
-        let mut consts = Array2::zeros((cell.consts.len(), k));
-        for (i, v) in cell.consts.iter().enumerate() {
-            consts.row_mut(i).fill(*v);
-        }
+        let consts = cell
+            .consts
+            .iter()
+            .flat_map(|&v| std::iter::repeat_n(v, k))
+            .collect();
+        let mut quick = vec![None; cell.step_count()];
+        quick_commits(&cell.nodes, &mut quick);
+        let plan = Plan::new(cell, &quick);
         Engine {
             cell,
-            k,
             n: 0,
             start: 0,
-            regs: Array2::zeros((cell.units + cell.temps, k)),
-            unit_reg: (0..cell.units).collect(),
-            temp_reg: (cell.units..cell.units + cell.temps).collect(),
-            elems: Array2::zeros((cell.streams.len(), k)),
-            consts,
+            file: Regfile {
+                k,
+                regs: vec![0.0; (cell.units + cell.temps) * k],
+                unit_reg: plan.unit_reg.clone(),
+                temp_reg: plan.temp_reg.clone(),
+                elems: vec![0.0; cell.streams.len() * k],
+                consts,
+            },
+            quick,
+            plan,
             alive: vec![false; k],
             on: vec![false; k],
             all_on: false,
@@ -225,8 +241,6 @@ impl<'c> Engine<'c> {
             lens: vec![0; k],
             levels: Vec::new(),
             each_streams: Vec::new(),
-            pf_next: 0,
-            pf_end: 0,
             peak: 0,
             extent: 0,
             failures: Vec::new(),
@@ -235,7 +249,7 @@ impl<'c> Engine<'c> {
 
     /// Rows per chunk.
     pub fn chunk(&self) -> usize {
-        self.k
+        self.file.k
     }
 
     /// Runs every row of `batch`; reads go to `sink`. A batch whose shape
@@ -261,9 +275,8 @@ impl<'c> Engine<'c> {
         };
         let mut outcome = Outcome::default();
         let mut start = 0;
-        self.pf_next = 0;
         while start < rows {
-            self.n = self.k.min(rows - start);
+            self.n = self.file.k.min(rows - start);
             self.start = start;
             self.all_alive();
             self.peak = 0;
@@ -273,19 +286,72 @@ impl<'c> Engine<'c> {
                 rows,
                 streams: &batch.streams,
             };
-            // The rest of this chunk's inputs, then the next chunk's a
-            // little before each instruction, so loading overlaps compute.
-            prefetch(scalars, rows, self.pf_next, start + self.n);
-            self.pf_next = start + self.n;
-            self.pf_end = (start + self.n + self.k).min(rows);
             let cell = self.cell;
-            self.nodes(&cell.nodes, &data, sink);
+            let planned = self.run_plan(&data, sink);
+            self.nodes(&cell.nodes[planned..], &data, sink);
             outcome.peak = outcome.peak.max(self.peak);
             outcome.failures.append(&mut self.failures);
             start += self.n;
         }
         outcome.failures.sort_by_key(|f| f.0);
         Ok(outcome)
+    }
+
+    /// Runs the plan on the current chunk (every row on) and returns how
+    /// many top-level nodes it ran: all the planned steps, or those before
+    /// the step where an instruction left a row without a value. The
+    /// general path goes on from there, with the registers as it expects
+    /// them before that step.
+    fn run_plan(&mut self, data: &Data, sink: &mut dyn Sink) -> usize {
+        let plan = &self.plan;
+        let file = &mut self.file;
+        let (k, n, start) = (file.k, self.n, self.start);
+        let regs = file.regs.as_mut_slice();
+        let consts = file.consts.as_slice();
+        let stopped = 'ops: {
+            for op in &plan.ops {
+                match *op {
+                    PlanOp::Kernel {
+                        kernel,
+                        out,
+                        a,
+                        b,
+                        step,
+                    } => {
+                        let (o, lo, hi) = split(regs, out, k);
+                        let a = a.rows(lo, hi, out, consts, data, (start, n, k));
+                        let b = b.rows(lo, hi, out, consts, data, (start, n, k));
+                        if kernel.run(&mut o[..n], a, b) {
+                            break 'ops Some(step);
+                        }
+                    }
+                    PlanOp::Copy { out, from } => {
+                        let (o, lo, hi) = split(regs, out, k);
+                        o[..n].copy_from_slice(from.rows(lo, hi, out, consts, data, (start, n, k)));
+                    }
+                    PlanOp::Read { site, from } => {
+                        let none = usize::MAX;
+                        let values = from.rows(regs, &[], none, consts, data, (start, n, k));
+                        sink.read(site, start, values, None, None);
+                    }
+                }
+            }
+            None
+        };
+        let (done, unit_reg, temp_reg) = match stopped {
+            Some(step) => {
+                let s = &plan.steps[step];
+                (step, &s.unit_reg, &s.temp_reg)
+            }
+            None => (plan.steps.len(), &plan.end.0, &plan.end.1),
+        };
+        file.unit_reg.copy_from_slice(unit_reg);
+        file.temp_reg.copy_from_slice(temp_reg);
+        for s in &plan.steps[..done] {
+            self.peak = self.peak.max(s.peak);
+            self.extent = self.extent.max(s.extent);
+        }
+        done
     }
 
     /// Runs one input set, reporting reads to `obs` as the interpreter does;
@@ -409,10 +475,11 @@ impl<'c> Engine<'c> {
                 let Some(col) = data.streams.get(*s) else {
                     continue;
                 };
-                let mut row = self.elems.row_mut(*s);
-                for k in 0..n {
-                    if self.on[k] {
-                        row[k] = col.row(self.start + k).get(element).copied().unwrap_or(0.0);
+                let k = self.file.k;
+                let row = &mut self.file.elems[s * k..s * k + n];
+                for (r, slot) in row.iter_mut().enumerate() {
+                    if self.on[r] {
+                        *slot = col.row(self.start + r).get(element).copied().unwrap_or(0.0);
                     }
                 }
             }
@@ -427,29 +494,25 @@ impl<'c> Engine<'c> {
     }
 
     fn step(&mut self, step: &Step, data: &Data, sink: &mut dyn Sink) {
-        let (n, k) = (self.n, self.k);
+        let (n, start) = (self.n, self.start);
         let cell = self.cell;
+        if self.all_on {
+            if let Some(Some(quick)) = self.quick.get(step.id) {
+                let index = self.element();
+                if self.file.quick(step, quick, data, (start, n), sink, index) {
+                    self.peak = self.peak.max(step.peak);
+                    self.extent = self.extent.max(step.extent);
+                    return;
+                }
+            }
+        }
         let mut errors = false;
         for instr in &step.instrs {
-            if self.pf_next < self.pf_end {
-                let to = (self.pf_next + PREFETCH_ROWS).min(self.pf_end);
-                prefetch(data.scalars, data.rows, self.pf_next, to);
-                self.pf_next = to;
-            }
-            let dst = self.temp_reg[instr.dst];
-            let (out, regs) = open(
-                &mut self.regs,
-                &self.unit_reg,
-                &self.temp_reg,
-                &self.elems,
-                &self.consts,
-                data,
-                (self.start, n, k),
-                Some(dst),
-            );
+            let dst = self.file.temp_reg[instr.dst];
+            let (out, regs) = self.file.open(data, (start, n), Some(dst));
             let a = regs.get(instr.a);
             let b = regs.get(instr.b);
-            if kernel(instr.op, &mut out[..n], a, b) {
+            if Kernel::of(instr.op).run(&mut out[..n], a, b) {
                 let guard = instr.guard.map(|g| regs.get(g));
                 for row in 0..n {
                     if !self.on[row] || self.fail_action[row] != usize::MAX {
@@ -480,7 +543,7 @@ impl<'c> Engine<'c> {
     }
 
     fn commit(&mut self, step: &Step, data: &Data, sink: &mut dyn Sink, mut errors: bool) {
-        let (n, k) = (self.n, self.k);
+        let (n, start) = (self.n, self.start);
         let cell = self.cell;
         let index = self.element();
         for (j, action) in step.actions.iter().enumerate() {
@@ -499,21 +562,14 @@ impl<'c> Engine<'c> {
                 } if fast => {
                     // c' = g for every row: the unit now lives in g's
                     // register, and the temporary takes the old one.
-                    std::mem::swap(&mut self.unit_reg[*unit], &mut self.temp_reg[*t]);
+                    let file = &mut self.file;
+                    std::mem::swap(&mut file.unit_reg[*unit], &mut file.temp_reg[*t]);
                 }
                 ActionKind::Write {
                     unit, value, mode, ..
                 } => {
-                    let (c, regs) = open(
-                        &mut self.regs,
-                        &self.unit_reg,
-                        &self.temp_reg,
-                        &self.elems,
-                        &self.consts,
-                        data,
-                        (self.start, n, k),
-                        Some(self.unit_reg[*unit]),
-                    );
+                    let dst = self.file.unit_reg[*unit];
+                    let (c, regs) = self.file.open(data, (start, n), Some(dst));
                     let c = &mut c[..n];
                     let g = regs.get(*value);
                     let apply = &self.apply[..n];
@@ -607,16 +663,7 @@ impl<'c> Engine<'c> {
                 // value would be work without effect.
                 ActionKind::Forget(_) => {}
                 ActionKind::Read(outs) => {
-                    let (_, regs) = open(
-                        &mut self.regs,
-                        &self.unit_reg,
-                        &self.temp_reg,
-                        &self.elems,
-                        &self.consts,
-                        data,
-                        (self.start, n, k),
-                        None,
-                    );
+                    let (_, regs) = self.file.open(data, (start, n), None);
                     let rows = if fast { None } else { Some(&self.apply[..n]) };
                     for (site, op) in outs {
                         sink.read(*site, self.start, regs.get(*op), rows, index);
@@ -672,7 +719,8 @@ impl<'c> Engine<'c> {
                         .each_streams
                         .iter()
                         .map(|&(s, id)| {
-                            let v = self.elems.get([s, p.row]).copied().unwrap_or(0.0);
+                            let at = s * self.file.k + p.row;
+                            let v = self.file.elems.get(at).copied().unwrap_or(0.0);
                             (cell.names.text(id), v)
                         })
                         .collect(),
@@ -704,9 +752,10 @@ impl<'c> Engine<'c> {
         let slots = (0..extent).map(|slot| {
             board.name_in(slot).map(|id| {
                 let v = self
+                    .file
                     .unit_reg
                     .get(slot)
-                    .and_then(|&r| self.regs.get([r, row]))
+                    .and_then(|&r| self.file.regs.get(r * self.file.k + row))
                     .copied()
                     .unwrap_or(0.0);
                 (cell.names.text(id), v)
@@ -730,34 +779,6 @@ fn arith_fault(src: &str, err: ArithError, instr: &Instr) -> Fault {
 
 fn not_finite(src: &str, span: Span) -> Fault {
     Fault::arith(src, ArithError::NotFinite, span, false)
-}
-
-/// Asks the CPU to start loading the next chunk's inputs while this chunk
-/// computes: a chunk reads each input column in one burst, which the
-/// hardware prefetchers alone do not see coming. The lines go to L2, not L1:
-/// the chunk's registers take most of L1, and the next chunk's inputs
-/// brought into L1 evicted them (measured: 2.9x the hand loop into L1, 2.0x
-/// into L2, on 1M rows of `examples/whiteboard.wb`).
-fn prefetch(scalars: &[f64], rows: usize, next: usize, end: usize) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T1};
-        if next >= end || rows == 0 {
-            return;
-        }
-        for col in scalars.chunks(rows) {
-            // One hint per 64-byte line (8 values).
-            for row in (next..end).step_by(8) {
-                if let Some(v) = col.get(row) {
-                    // SAFETY: a prefetch never faults, and the address is
-                    // inside the slice.
-                    unsafe { _mm_prefetch::<_MM_HINT_T1>((v as *const f64).cast::<i8>()) };
-                }
-            }
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (scalars, rows, next, end);
 }
 
 /// The batch's inputs, shared by every chunk.
@@ -785,46 +806,338 @@ struct Regs<'a> {
     k: usize,
 }
 
-/// Opens the registers: the one numbered `dst` (if any) for writing, every
-/// other one and the inputs for reading. `at` is (first row, rows, chunk).
-#[allow(clippy::too_many_arguments)]
-fn open<'a>(
-    regs: &'a mut Array2<f64>,
-    unit_reg: &'a [usize],
-    temp_reg: &'a [usize],
-    elems: &'a Array2<f64>,
-    consts: &'a Array2<f64>,
-    data: &'a Data<'a>,
-    at: (usize, usize, usize),
-    dst: Option<usize>,
-) -> (&'a mut [f64], Regs<'a>) {
-    let (start, n, k) = at;
-    let flat = regs.as_slice_mut().unwrap_or(&mut []);
-    let (out, lo, hi, split): (&mut [f64], &[f64], &[f64], usize) = match dst {
-        Some(d) if (d + 1) * k <= flat.len() => {
-            let (lo, rest) = flat.split_at_mut(d * k);
-            let (out, hi) = rest.split_at_mut(k);
-            (out, lo, hi, d)
+/// The registers of a chunk: `k` rows each, a register's rows contiguous,
+/// row-major `registers × k` like the batch's inputs. They are plain
+/// vectors, not ndarray arrays: every instruction slices them, and on a
+/// chunk of 128 rows ndarray's layout checks cost as much as the kernel.
+struct Regfile {
+    /// Rows per chunk.
+    k: usize,
+    /// The cell state `c` and the step's temporaries, `(units + temps) × k`.
+    /// Which register holds which unit or temporary is renamed as writes
+    /// commit, so a write of a computed candidate moves no data.
+    regs: Vec<f64>,
+    /// Unit → its register.
+    unit_reg: Vec<usize>,
+    /// Temporary → its register.
+    temp_reg: Vec<usize>,
+    /// The current stream elements, `streams × k`.
+    elems: Vec<f64>,
+    /// The constants, each repeated `k` times.
+    consts: Vec<f64>,
+}
+
+impl Regfile {
+    /// Opens the registers: the one numbered `dst` (if any) for writing,
+    /// every other one and the inputs for reading. `at` is (first batch
+    /// row, rows) of the chunk.
+    #[inline(always)]
+    fn open<'a>(
+        &'a mut self,
+        data: &'a Data<'a>,
+        at: (usize, usize),
+        dst: Option<usize>,
+    ) -> (&'a mut [f64], Regs<'a>) {
+        let (start, n) = at;
+        let k = self.k;
+        let flat = self.regs.as_mut_slice();
+        let (out, lo, hi, split): (&mut [f64], &[f64], &[f64], usize) = match dst {
+            Some(d) if (d + 1) * k <= flat.len() => {
+                let (lo, rest) = flat.split_at_mut(d * k);
+                let (out, hi) = rest.split_at_mut(k);
+                (out, lo, hi, d)
+            }
+            _ => (&mut [], flat, &[], usize::MAX),
+        };
+        let r = Regs {
+            lo,
+            hi,
+            split,
+            unit_reg: &self.unit_reg,
+            temp_reg: &self.temp_reg,
+            elems: &self.elems,
+            consts: &self.consts,
+            data,
+            start,
+            n,
+            k,
+        };
+        (out, r)
+    }
+
+    /// Runs `step` on a chunk whose rows are all on, committing it with
+    /// `quick`. Returns false, having committed nothing, if an instruction
+    /// left a row without a value: the general path then runs the step
+    /// again and reports the row (its instructions only write temporaries,
+    /// so running them twice computes the same).
+    #[inline(never)]
+    fn quick(
+        &mut self,
+        step: &Step,
+        quick: &[Quick],
+        data: &Data,
+        at: (usize, usize),
+        sink: &mut dyn Sink,
+        index: Option<u64>,
+    ) -> bool {
+        let (start, n) = at;
+        for instr in &step.instrs {
+            let dst = self.temp_reg[instr.dst];
+            let (out, regs) = self.open(data, at, Some(dst));
+            let kernel = Kernel::of(instr.op);
+            if kernel.run(&mut out[..n], regs.get(instr.a), regs.get(instr.b)) {
+                return false;
+            }
         }
-        _ => (&mut [], flat, &[], usize::MAX),
+        for q in quick {
+            match *q {
+                Quick::Take { unit, temp } => {
+                    std::mem::swap(&mut self.unit_reg[unit], &mut self.temp_reg[temp]);
+                }
+                Quick::Copy { unit, from } => {
+                    let dst = self.unit_reg[unit];
+                    let (c, regs) = self.open(data, at, Some(dst));
+                    c[..n].copy_from_slice(regs.get(from));
+                }
+                Quick::Read { site, from } => {
+                    let (_, regs) = self.open(data, at, None);
+                    sink.read(site, start, regs.get(from), None, index);
+                }
+            }
+        }
+        true
+    }
+}
+
+/// The first top-level steps of the schedule as one flat program, with the
+/// register of every unit and temporary worked out once.
+///
+/// At the start of a chunk no unit holds a value that will be read, so the
+/// renaming of registers starts from the same assignment in every chunk.
+/// From there, for as long as every row is on and no instruction fails,
+/// which register holds which unit or temporary at each step is the same in
+/// every chunk: the plan follows it here, and a chunk then runs these steps
+/// with no renaming, no operand lookup and no per-step bookkeeping.
+/// Planning stops at the first loop or step without a quick commit.
+struct Plan {
+    ops: Vec<PlanOp>,
+    /// Per planned step, in order: the renaming before it (to hand the step
+    /// to the general path if it fails) and its occupancy.
+    steps: Vec<Planned>,
+    /// The renaming every chunk starts from.
+    unit_reg: Vec<usize>,
+    temp_reg: Vec<usize>,
+    /// The renaming after the last planned step.
+    end: (Vec<usize>, Vec<usize>),
+}
+
+/// A planned step.
+struct Planned {
+    unit_reg: Vec<usize>,
+    temp_reg: Vec<usize>,
+    peak: usize,
+    extent: usize,
+}
+
+/// One operation of a [`Plan`]; registers are numbers in [`Regfile::regs`].
+#[derive(Clone, Copy)]
+enum PlanOp {
+    /// An instruction of planned step `step`.
+    Kernel {
+        kernel: Kernel,
+        out: usize,
+        a: Src,
+        b: Src,
+        step: usize,
+    },
+    /// `c' = g`, `g` not a temporary.
+    Copy { out: usize, from: Src },
+    /// A read.
+    Read { site: usize, from: Src },
+}
+
+/// An operand of a [`PlanOp`].
+#[derive(Clone, Copy)]
+enum Src {
+    Reg(usize),
+    Input(usize),
+    Const(usize),
+}
+
+impl Plan {
+    fn new(cell: &Cell, quick: &[Option<Vec<Quick>>]) -> Plan {
+        let units = cell.units;
+        let mut unit_reg: Vec<usize> = (0..units).collect();
+        let mut temp_reg: Vec<usize> = (units..units + cell.temps).collect();
+        let mut plan = Plan {
+            ops: Vec::new(),
+            steps: Vec::new(),
+            unit_reg: unit_reg.clone(),
+            temp_reg: temp_reg.clone(),
+            end: (Vec::new(), Vec::new()),
+        };
+        for node in &cell.nodes {
+            let Node::Step(step) = node else { break };
+            let Some(Some(commits)) = quick.get(step.id) else {
+                break;
+            };
+            let before = (unit_reg.clone(), temp_reg.clone());
+            let number = plan.steps.len();
+            match plan_step(step, commits, number, &mut unit_reg, &mut temp_reg) {
+                Some(ops) => plan.ops.extend(ops),
+                None => {
+                    (unit_reg, temp_reg) = before;
+                    break;
+                }
+            }
+            plan.steps.push(Planned {
+                unit_reg: before.0,
+                temp_reg: before.1,
+                peak: step.peak,
+                extent: step.extent,
+            });
+        }
+        plan.end = (unit_reg, temp_reg);
+        plan
+    }
+}
+
+/// A step's plan operations, following the renaming; `None` if an operand
+/// is not plannable (a stream element) or is the register being written.
+fn plan_step(
+    step: &Step,
+    commits: &[Quick],
+    number: usize,
+    unit_reg: &mut [usize],
+    temp_reg: &mut [usize],
+) -> Option<Vec<PlanOp>> {
+    let src = |op: Operand, unit_reg: &[usize], temp_reg: &[usize], out: usize| {
+        let s = match op {
+            Operand::Unit(u) => Src::Reg(*unit_reg.get(u)?),
+            Operand::Temp(t) => Src::Reg(*temp_reg.get(t)?),
+            Operand::Input(i) => Src::Input(i),
+            Operand::Const(c) => Src::Const(c),
+            Operand::Elem(_) => return None,
+        };
+        match s {
+            Src::Reg(r) if r == out => None,
+            s => Some(s),
+        }
     };
-    let r = Regs {
-        lo,
-        hi,
-        split,
-        unit_reg,
-        temp_reg,
-        elems: elems.as_slice().unwrap_or(&[]),
-        consts: consts.as_slice().unwrap_or(&[]),
-        data,
-        start,
-        n,
-        k,
-    };
-    (out, r)
+    let mut ops = Vec::new();
+    for instr in &step.instrs {
+        let out = *temp_reg.get(instr.dst)?;
+        ops.push(PlanOp::Kernel {
+            kernel: Kernel::of(instr.op),
+            out,
+            a: src(instr.a, unit_reg, temp_reg, out)?,
+            b: src(instr.b, unit_reg, temp_reg, out)?,
+            step: number,
+        });
+    }
+    for c in commits {
+        match *c {
+            Quick::Take { unit, temp } => {
+                let (u, t) = (unit_reg.get_mut(unit)?, temp_reg.get_mut(temp)?);
+                std::mem::swap(u, t);
+            }
+            Quick::Copy { unit, from } => {
+                let out = *unit_reg.get(unit)?;
+                let from = src(from, unit_reg, temp_reg, out)?;
+                ops.push(PlanOp::Copy { out, from });
+            }
+            Quick::Read { site, from } => {
+                let from = src(from, unit_reg, temp_reg, usize::MAX)?;
+                ops.push(PlanOp::Read { site, from });
+            }
+        }
+    }
+    Some(ops)
+}
+
+/// Splits the registers into the one numbered `out` (`k` rows) and those
+/// below and above it.
+#[inline(always)]
+fn split(regs: &mut [f64], out: usize, k: usize) -> (&mut [f64], &[f64], &[f64]) {
+    let (lo, rest) = regs.split_at_mut(out * k);
+    let (o, hi) = rest.split_at_mut(k);
+    (o, lo, hi)
+}
+
+impl Src {
+    /// The operand's rows of the chunk; `lo` and `hi` are the registers
+    /// below and above register `out` (`usize::MAX`: `lo` is them all).
+    #[inline(always)]
+    fn rows<'a>(
+        self,
+        lo: &'a [f64],
+        hi: &'a [f64],
+        out: usize,
+        consts: &'a [f64],
+        data: &'a Data,
+        at: (usize, usize, usize),
+    ) -> &'a [f64] {
+        let (start, n, k) = at;
+        match self {
+            Src::Reg(r) if r < out => &lo[r * k..r * k + n],
+            Src::Reg(r) => &hi[(r - out - 1) * k..][..n],
+            Src::Input(i) => &data.scalars[i * data.rows + start..][..n],
+            Src::Const(c) => &consts[c * k..c * k + n],
+        }
+    }
+}
+
+/// One action of a step committed on the quick path: every row of the
+/// chunk on, no instruction failed. Only steps whose writes all set their
+/// unit (`f = 0, i = 1`) have one; `forget` does nothing to the registers.
+#[derive(Clone, Copy, Debug)]
+enum Quick {
+    /// `c' = g` with `g` a temporary: the unit takes its register.
+    Take { unit: usize, temp: usize },
+    /// `c' = g` with `g` read from elsewhere: copied into the unit.
+    Copy { unit: usize, from: Operand },
+    /// A read: one output.
+    Read { site: usize, from: Operand },
+}
+
+/// Fills `quick[step.id]` for every step of `nodes` that has a quick commit.
+fn quick_commits(nodes: &[Node], quick: &mut [Option<Vec<Quick>>]) {
+    for node in nodes {
+        match node {
+            Node::Step(step) => {
+                let mut commits = Vec::new();
+                let ok = step.actions.iter().all(|action| match &action.kind {
+                    ActionKind::Write {
+                        unit,
+                        value,
+                        mode: WriteMode::Set,
+                        ..
+                    } => {
+                        commits.push(match *value {
+                            Operand::Temp(temp) => Quick::Take { unit: *unit, temp },
+                            from => Quick::Copy { unit: *unit, from },
+                        });
+                        true
+                    }
+                    ActionKind::Write { .. } => false,
+                    ActionKind::Forget(_) => true,
+                    ActionKind::Read(outs) => {
+                        commits.extend(outs.iter().map(|&(site, from)| Quick::Read { site, from }));
+                        true
+                    }
+                });
+                if let Some(slot) = quick.get_mut(step.id) {
+                    *slot = ok.then_some(commits);
+                }
+            }
+            Node::Each(e) => quick_commits(&e.body, quick),
+            Node::Repeat(r) => quick_commits(&r.body, quick),
+        }
+    }
 }
 
 impl<'a> Regs<'a> {
+    #[inline(always)]
     fn row(&self, r: usize) -> &'a [f64] {
         let (n, k) = (self.n, self.k);
         if r < self.split {
@@ -835,6 +1148,7 @@ impl<'a> Regs<'a> {
         }
     }
 
+    #[inline(always)]
     fn get(&self, op: Operand) -> &'a [f64] {
         let (n, k) = (self.n, self.k);
         match op {
@@ -857,101 +1171,6 @@ fn row_error(op: InstrOp, a: f64, b: f64) -> Option<ArithError> {
         InstrOp::Call(f) => arith::call(f, a, b).err(),
         InstrOp::Neg | InstrOp::Copy => None,
     }
-}
-
-/// `out[k] = a[k] op b[k]` over the chunk; true if some row has no value
-/// (that row's `out` is then infinite and must be ignored).
-fn kernel(op: InstrOp, out: &mut [f64], a: &[f64], b: &[f64]) -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2, checked just above.
-            return unsafe { kernel_avx2(op, out, a, b) };
-        }
-    }
-    kernel_any(op, out, a, b)
-}
-
-/// [`kernel_any`] compiled for AVX2: the same operations (IEEE results do
-/// not depend on the instruction set), four rows per instruction.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn kernel_avx2(op: InstrOp, out: &mut [f64], a: &[f64], b: &[f64]) -> bool {
-    kernel_any(op, out, a, b)
-}
-
-#[inline(always)]
-fn kernel_any(op: InstrOp, out: &mut [f64], a: &[f64], b: &[f64]) -> bool {
-    macro_rules! bin {
-        ($o:expr) => {
-            map2(out, a, b, |x, y| arith::binary($o, x, y))
-        };
-    }
-    macro_rules! call {
-        ($f:expr) => {
-            map2(out, a, b, |x, y| arith::call($f, x, y))
-        };
-    }
-    match op {
-        InstrOp::Bin(o) => match o {
-            BinOp::Add => bin!(BinOp::Add),
-            BinOp::Sub => bin!(BinOp::Sub),
-            BinOp::Mul => bin!(BinOp::Mul),
-            BinOp::Div => bin!(BinOp::Div),
-            BinOp::Rem => bin!(BinOp::Rem),
-            BinOp::Pow => bin!(BinOp::Pow),
-            BinOp::Lt => bin!(BinOp::Lt),
-            BinOp::Le => bin!(BinOp::Le),
-            BinOp::Gt => bin!(BinOp::Gt),
-            BinOp::Ge => bin!(BinOp::Ge),
-            BinOp::Eq => bin!(BinOp::Eq),
-            BinOp::Ne => bin!(BinOp::Ne),
-        },
-        InstrOp::Call(f) => match f {
-            Func::Min => call!(Func::Min),
-            Func::Max => call!(Func::Max),
-            Func::Abs => call!(Func::Abs),
-            Func::Sqrt => call!(Func::Sqrt),
-            Func::Exp => call!(Func::Exp),
-            Func::Ln => call!(Func::Ln),
-            Func::Tanh => call!(Func::Tanh),
-            Func::Sigmoid => call!(Func::Sigmoid),
-        },
-        InstrOp::Neg => {
-            for (o, &x) in out.iter_mut().zip(a) {
-                *o = arith::neg(x);
-            }
-            false
-        }
-        InstrOp::Copy => {
-            out.copy_from_slice(&a[..out.len()]);
-            false
-        }
-    }
-}
-
-/// The exponent bits of an f64: all ones exactly for ±inf and NaN.
-const EXPONENT: u64 = 0x7FF0_0000_0000_0000;
-
-#[inline(always)]
-fn map2(
-    out: &mut [f64],
-    a: &[f64],
-    b: &[f64],
-    f: impl Fn(f64, f64) -> Result<f64, ArithError>,
-) -> bool {
-    let n = out.len();
-    let (a, b) = (&a[..n], &b[..n]);
-    // A row without a value gets infinity; one integer test per row then
-    // finds whether any row failed (the exponent plus one carries into the
-    // sign bit only when it is all ones), which vectorises.
-    let mut any = 0u64;
-    for i in 0..n {
-        let v = f(a[i], b[i]).unwrap_or(f64::INFINITY);
-        any |= (v.to_bits() & EXPONENT).wrapping_add(1 << 52);
-        out[i] = v;
-    }
-    any >> 63 != 0
 }
 
 /// Turns a one-row run's reads into the interpreter's [`Read`]s.

@@ -48,6 +48,7 @@ pub fn compile(program: &Program, analysis: &Analysis, src: &str) -> Result<Cell
         open: HashMap::new(),
         reads: Vec::new(),
         temps: 0,
+        steps: 0,
         loops: 0,
         last_line,
     };
@@ -90,6 +91,8 @@ struct Lowerer<'a> {
     open: HashMap<NameId, usize>,
     reads: Vec<ReadSite>,
     temps: usize,
+    /// Steps numbered so far.
+    steps: usize,
     loops: usize,
     last_line: usize,
 }
@@ -202,9 +205,11 @@ impl Lowerer<'_> {
     }
 
     fn flush(&mut self, group: &mut Group, nodes: &mut Vec<Node>) {
-        let g = std::mem::take(group);
+        let mut g = std::mem::take(group);
         if !g.step.actions.is_empty() {
             self.temps = self.temps.max(g.base);
+            g.step.id = self.steps;
+            self.steps += 1;
             nodes.push(Node::Step(g.step));
         }
     }

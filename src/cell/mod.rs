@@ -16,6 +16,7 @@
 pub mod batch;
 pub mod exec;
 pub mod json;
+mod kernels;
 pub mod lower;
 pub mod table;
 
@@ -130,6 +131,9 @@ pub struct RepeatNode {
 /// applied through the gates, statement by statement.
 #[derive(Clone, Debug, Default)]
 pub struct Step {
+    /// The step's number, from 0 in schedule order (a loop body's steps
+    /// numbered once): the executor keeps per-step data under it.
+    pub id: usize,
     /// The fused statements' actions, in source order.
     pub actions: Vec<Action>,
     /// The computation of every candidate, gate and read, in the order the
