@@ -259,6 +259,39 @@ fn a_closed_when_gate_ignores_the_error_in_its_value() {
     assert_eq!(runs[0].reads[0].2, 0.25f64.to_bits());
 }
 
+#[test]
+fn rows_failing_in_planned_steps_leave_the_others_alone() {
+    // Every step here is planned (straight-line, ungated writes), and a row
+    // can fail in the first step, in a later one, or in a read after a
+    // forget: each failing row must report what the interpreter reports and
+    // the rows around it, in the same chunk, must go on unchanged.
+    let src = "board 3\ninput a = 1, b = 1\nwrite q = a / b\nwrite r = q * 1e300\nforget q\nwrite s = r + a\nread s, r / b\nforget r\nread s * 1e-300\n";
+    let c = compile(src).expect("it compiles");
+    let b = defaults(&c).expect("defaults");
+    let rows: Vec<Bindings> = (0..300)
+        .map(|i| {
+            let mut row = b.clone();
+            row.scalars[0] = (i % 7) as f64 - 3.0;
+            // b = 0 fails in the first step; tiny b overflows in the second;
+            // others are fine.
+            row.scalars[1] = match i % 11 {
+                0 => 0.0,
+                1 => 1e-20,
+                _ => (i % 5) as f64 + 0.5,
+            };
+            row
+        })
+        .collect();
+    agree(&c, &rows).unwrap();
+    let runs = cell_batch(&c, &rows, Engine::new(&c.cell).chunk());
+    let codes: Vec<Option<&str>> = runs
+        .iter()
+        .take(3)
+        .map(|r| r.error.as_ref().map(|d| d.code.as_str()))
+        .collect();
+    assert_eq!(codes, [Some("wb::div_zero"), Some("wb::not_finite"), None]);
+}
+
 // ---------------------------------------------------------------------------
 // Generated programs.
 
