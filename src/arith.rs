@@ -134,23 +134,9 @@ mod tests {
         let xs = [
             0.0, -0.0, 1.0, -1.0, 0.5, 3.0, -7.25, 1e300, -1e300, 5e-324, 710.0, -745.5,
         ];
-        let ops = [
-            BinOp::Add,
-            BinOp::Sub,
-            BinOp::Mul,
-            BinOp::Div,
-            BinOp::Rem,
-            BinOp::Pow,
-            BinOp::Lt,
-            BinOp::Le,
-            BinOp::Gt,
-            BinOp::Ge,
-            BinOp::Eq,
-            BinOp::Ne,
-        ];
         for &a in &xs {
             for &b in &xs {
-                for op in ops {
+                for op in BinOp::ALL {
                     let v = binary_value(op, a, b);
                     match binary(op, a, b) {
                         Ok(r) => assert_eq!(r.to_bits(), v.to_bits(), "{a} {op:?} {b}"),

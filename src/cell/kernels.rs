@@ -83,22 +83,8 @@ fn code(op: InstrOp) -> u8 {
 /// kernel, so the match folds away.
 #[inline(always)]
 fn op(code: u8) -> InstrOp {
-    const BIN: [BinOp; 12] = [
-        BinOp::Add,
-        BinOp::Sub,
-        BinOp::Mul,
-        BinOp::Div,
-        BinOp::Rem,
-        BinOp::Pow,
-        BinOp::Lt,
-        BinOp::Le,
-        BinOp::Gt,
-        BinOp::Ge,
-        BinOp::Eq,
-        BinOp::Ne,
-    ];
     match code {
-        0..=11 => InstrOp::Bin(BIN[code as usize]),
+        0..=11 => InstrOp::Bin(BinOp::ALL[code as usize]),
         12..=19 => InstrOp::Call(Func::ALL[code as usize - 12]),
         20 => InstrOp::Neg,
         _ => InstrOp::Copy,
