@@ -292,7 +292,7 @@ impl Compiler<'_> {
         self.stack.clear();
         let mut exact_only = false;
         for op in &e.ops {
-            let ins = match op.kind {
+            let ins = match op.kind() {
                 OpKind::Num(v) => {
                     let at = self.constant(v);
                     self.stack.push(at);
@@ -345,7 +345,7 @@ impl Compiler<'_> {
                 }
             };
             self.code.ins.push(ins);
-            self.code.spans.push(op.span);
+            self.code.spans.push(op.span());
             self.code.depth = self.code.depth.max(self.stack.len());
         }
         let result = self.stack.pop().unwrap_or(0);

@@ -14,12 +14,22 @@
 //! seconds.
 
 use super::ast::*;
-use super::expr::{binop, Shunt};
+use super::expr::{binop, Buffers, Shunt};
 use super::span::Span;
+
+/// The vectors the fast path reuses from one item to the next: one set per
+/// level of parentheses or call arguments.
+#[derive(Default)]
+pub(crate) struct Scratch(Vec<Buffers>);
 
 /// The next item at or after `pos`, if the fast path can read it: `None` to
 /// let pest parse it; `Some((None, _))` at the end of the text.
-pub(crate) fn next_item(src: &str, pos: usize, names: &mut Names) -> Option<(Option<Item>, usize)> {
+pub(crate) fn next_item(
+    src: &str,
+    pos: usize,
+    names: &mut Names,
+    scratch: &mut Scratch,
+) -> Option<(Option<Item>, usize)> {
     let before = names.len();
     let mut r = Reader {
         src,
@@ -27,6 +37,7 @@ pub(crate) fn next_item(src: &str, pos: usize, names: &mut Names) -> Option<(Opt
         pos,
         last_end: pos,
         names,
+        pool: &mut scratch.0,
     };
     r.gap();
     if r.pos == r.bytes.len() {
@@ -49,6 +60,7 @@ struct Reader<'s, 'n> {
     /// The end of the last token read.
     last_end: usize,
     names: &'n mut Names,
+    pool: &'n mut Vec<Buffers>,
 }
 
 fn is_ident_start(b: u8) -> bool {
@@ -69,7 +81,19 @@ impl Reader<'_, '_> {
     }
 
     /// pest's implicit whitespace: `WHITESPACE | COMMENT`, repeated.
+    #[inline]
     fn ws(&mut self) {
+        // Between two tokens there is almost always one space or nothing.
+        let starts_ws = |b: Option<u8>| matches!(b, Some(b' ' | b'\t' | b'#' | 0xEF));
+        if self.peek() == Some(b' ') {
+            self.pos += 1;
+        }
+        if starts_ws(self.peek()) {
+            self.more_ws();
+        }
+    }
+
+    fn more_ws(&mut self) {
         while let Some(b) = self.peek() {
             match b {
                 b' ' | b'\t' => self.pos += 1,
@@ -220,7 +244,7 @@ impl Reader<'_, '_> {
     fn expr(&mut self) -> Option<Expr> {
         self.ws();
         let start = self.pos;
-        let mut s = Shunt::new();
+        let mut s = Shunt::reusing(self.pool.pop().unwrap_or_default());
         loop {
             loop {
                 self.ws();
@@ -243,7 +267,9 @@ impl Reader<'_, '_> {
                 }
             }
         }
-        Some(s.finish(self.span(start)))
+        let (expr, buf) = s.finish_keeping(self.span(start));
+        self.pool.push(buf);
+        Some(expr)
     }
 
     fn infix(&mut self) -> Option<(BinOp, Span)> {

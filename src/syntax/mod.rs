@@ -88,9 +88,10 @@ fn parse_items_with(
         return (items, diags);
     }
     let mut pos = 0;
+    let mut scratch = fast::Scratch::default();
     loop {
         if fast_path {
-            match fast::next_item(src, pos, names) {
+            match fast::next_item(src, pos, names, &mut scratch) {
                 Some((None, _)) => break,
                 Some((Some(item), next)) => {
                     items.push(item);
@@ -153,7 +154,7 @@ fn shift_stmt(stmt: &mut Stmt, offset: usize) {
     let shift_expr = |e: &mut Expr| {
         e.span = e.span.shift(offset);
         for op in &mut e.ops {
-            op.span = op.span.shift(offset);
+            *op = op.with_span(op.span().shift(offset));
         }
     };
     match &mut stmt.kind {

@@ -58,9 +58,12 @@ pub fn clamp(src: &str, start: usize, end: usize) -> (usize, usize) {
 }
 
 /// Maps byte offsets to 1-based line and column numbers.
+///
+/// Line starts are `u32`, as spans are: a line starting past 4 GiB could not
+/// be pointed at, and is not indexed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LineIndex {
-    starts: Vec<usize>,
+    starts: Vec<u32>,
 }
 
 impl Default for LineIndex {
@@ -73,47 +76,47 @@ impl LineIndex {
     /// Indexes the line starts of `src`.
     pub fn new(src: &str) -> LineIndex {
         let mut starts = vec![0];
-        starts.extend(memchr_newlines(src));
+        starts.extend(memchr_newlines(src).map_while(|start| u32::try_from(start).ok()));
         LineIndex { starts }
     }
 
     /// The 1-based line of a byte offset.
     pub fn line(&self, offset: usize) -> usize {
-        self.starts.partition_point(|&s| s <= offset)
+        self.starts.partition_point(|&s| s as usize <= offset)
     }
 
     /// The 1-based line and column (in characters) of a byte offset in `src`.
     pub fn line_col(&self, src: &str, offset: usize) -> (usize, usize) {
         let line = self.line(offset);
-        let start = self.starts[line - 1];
+        let start = self.starts[line - 1] as usize;
         let (s, e) = clamp(src, start, offset);
         (line, src[s..e].chars().count() + 1)
     }
 
     /// The byte offset where a 1-based line starts.
     pub fn line_start(&self, line: usize) -> usize {
-        self.starts[(line.max(1) - 1).min(self.starts.len() - 1)]
+        self.starts[(line.max(1) - 1).min(self.starts.len() - 1)] as usize
     }
 
     /// Indexes `appended`, text added at byte `offset` (the end of the text
     /// indexed so far): the REPL's session grows entry by entry.
     pub fn extend(&mut self, appended: &str, offset: usize) {
-        self.starts
-            .extend(memchr_newlines(appended).map(|start| start + offset));
+        self.starts.extend(
+            memchr_newlines(appended).map_while(|start| u32::try_from(start + offset).ok()),
+        );
     }
 
     /// Forgets the lines past byte `len` (the text was cut back to `len`).
     pub fn truncate(&mut self, len: usize) {
-        let keep = self.starts.partition_point(|&s| s <= len).max(1);
+        let keep = self.starts.partition_point(|&s| s as usize <= len).max(1);
         self.starts.truncate(keep);
     }
 }
 
+/// The offset after each newline (`str`'s search for a `char` skips a word
+/// at a time).
 fn memchr_newlines(src: &str) -> impl Iterator<Item = usize> + '_ {
-    src.bytes()
-        .enumerate()
-        .filter(|&(_, b)| b == b'\n')
-        .map(|(i, _)| i + 1)
+    src.match_indices('\n').map(|(i, _)| i + 1)
 }
 
 #[cfg(test)]
