@@ -1,9 +1,10 @@
 //! The fast path: a hand-written reader for the statements that make up
-//! almost every line — `write`, `read` and `forget` with plain expressions.
+//! almost every line — `write`, `read` and `forget` with plain expressions —
+//! and for the `board` and `input` declarations that open most programs.
 //!
 //! `grammar/wb.pest` stays the single definition of the syntax. This reader
 //! accepts a subset of it and builds exactly the items the pest path builds
-//! (it shares the precedence pass, [`Shunt`]); on anything else — a
+//! (it shares the precedence pass, [`Shunt`]); on anything else — a `stream`
 //! declaration, a block, a malformed number, an error of any kind — it backs
 //! out without a trace and pest parses the item, so every diagnostic still
 //! comes from the grammar. `tests/parser_agreement.rs` checks the two paths
@@ -169,6 +170,8 @@ impl Reader<'_, '_> {
         let start = self.pos;
         let (s, e) = self.ident()?;
         let kind = match &self.src[s..e] {
+            "board" => return self.board(start),
+            "input" => return self.input(start),
             "write" => self.write()?,
             "read" => {
                 let mut exprs = vec![self.expr()?];
@@ -191,6 +194,70 @@ impl Reader<'_, '_> {
         let span = self.span(start);
         self.end()?;
         Some(Item::Stmt(Stmt { kind, span }))
+    }
+
+    /// `board N`, after its keyword.
+    fn board(&mut self, start: usize) -> Option<Item> {
+        let (value, value_span) = self.literal()?;
+        let span = self.span(start);
+        self.end()?;
+        Some(Item::Board(BoardDecl {
+            value,
+            value_span,
+            span,
+        }))
+    }
+
+    /// `input a = 1, b`, after its keyword.
+    fn input(&mut self, start: usize) -> Option<Item> {
+        let mut decls = Vec::new();
+        loop {
+            self.ws();
+            let name = self.name()?;
+            let save = (self.pos, self.last_end);
+            self.ws();
+            let default = if self.peek() == Some(b'=') {
+                self.pos += 1;
+                self.last_end = self.pos;
+                Some(self.literal()?.0)
+            } else {
+                (self.pos, self.last_end) = save;
+                None
+            };
+            decls.push(InputDecl { name, default });
+            if !self.comma() {
+                break;
+            }
+        }
+        let span = self.span(start);
+        self.end()?;
+        Some(Item::Input(decls, span))
+    }
+
+    /// The grammar's `literal`: `sign? number`, and its span.
+    fn literal(&mut self) -> Option<(f64, Span)> {
+        self.ws();
+        let start = self.pos;
+        let negative = match self.peek()? {
+            b'-' => true,
+            b'+' => false,
+            _ => {
+                let v = self.number_here()?;
+                return Some((v, self.span(start)));
+            }
+        };
+        self.pos += 1;
+        self.ws();
+        let v = self.number_here()?;
+        Some((if negative { -v } else { v }, self.span(start)))
+    }
+
+    /// A number that starts here with a digit (`.5` is pest's to report).
+    fn number_here(&mut self) -> Option<f64> {
+        if !self.peek()?.is_ascii_digit() {
+            return None;
+        }
+        self.number()
     }
 
     /// A `,` after optional whitespace (consumed), or nothing (not consumed).
