@@ -324,7 +324,7 @@ impl Lowerer<'_> {
                     }
                     _ => self.shown(value),
                 };
-                match gate {
+                match gate.as_deref() {
                     None => format!("u{unit} ← {g}"),
                     Some(Gate::When(c)) => format!("u{unit} ← {g} when {}", self.shown(c)),
                     Some(Gate::Soft(c)) => format!("u{unit} ← {g} gate {}", self.shown(c)),
@@ -350,7 +350,7 @@ impl Lowerer<'_> {
                 gate,
             } => {
                 let on_board = self.board.slot_of(target.id);
-                let (value_op, mode) = match gate {
+                let (value_op, mode) = match gate.as_deref() {
                     None => match on_board.and_then(|_| accumulation(target.id, &value.ops)) {
                         Some((range, add, x_first)) => {
                             let v = self.ops(&value.ops[range], group, index, None)?;

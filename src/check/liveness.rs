@@ -118,7 +118,7 @@ fn body(s: &Stmt) -> Option<&[Stmt]> {
 /// Reads of a statement's own expressions (not its body), in source order.
 fn own_reads(s: &Stmt) -> impl Iterator<Item = crate::syntax::Ident> + '_ {
     let (value, gate, exprs): (Option<&Expr>, Option<&Expr>, &[Expr]) = match &s.kind {
-        StmtKind::Write { value, gate, .. } => (Some(value), gate.as_ref().map(Gate::expr), &[]),
+        StmtKind::Write { value, gate, .. } => (Some(value), gate.as_deref().map(Gate::expr), &[]),
         StmtKind::Read(exprs) => (None, None, exprs),
         _ => (None, None, &[]),
     };

@@ -329,7 +329,7 @@ impl Checker {
                 target,
                 value,
                 gate,
-            } => self.write(stmt, *target, value, gate.as_ref(), names),
+            } => self.write(stmt, *target, value, gate.as_deref(), names),
             StmtKind::Forget(list) => {
                 for &n in list {
                     self.forget(stmt, n, names);

@@ -236,7 +236,7 @@ impl<'a> Compiler<'a> {
                 NameKind::Input(_) | NameKind::Stream(_) => Kind::WriteInput(*target),
                 _ => {
                     let fast = self.expr(value);
-                    let gate = gate.as_ref().map(|g| Gated {
+                    let gate = gate.as_deref().map(|g| Gated {
                         soft: matches!(g, Gate::Soft(_)),
                         value: self.expr(g.expr()),
                         span: g.expr().span,

@@ -219,8 +219,9 @@ pub enum StmtKind {
         target: Ident,
         /// The value written.
         value: Expr,
-        /// `when c` or `gate g`.
-        gate: Option<Gate>,
+        /// `when c` or `gate g` (boxed: few writes are gated, and unboxed
+        /// it would make every statement 24 bytes larger).
+        gate: Option<Box<Gate>>,
     },
     /// `forget x, y`.
     Forget(Vec<Ident>),

@@ -15,13 +15,52 @@
 //! seconds.
 
 use super::ast::*;
-use super::expr::{binop, Buffers, Shunt};
+use super::expr::{Buffers, Shunt};
 use super::span::Span;
 
-/// The vectors the fast path reuses from one item to the next: one set per
-/// level of parentheses or call arguments.
+/// What the fast path keeps from one item to the next: the shunting-yard's
+/// vectors (one set per level of parentheses or call arguments), and the
+/// names it interned last.
 #[derive(Default)]
-pub(crate) struct Scratch(Vec<Buffers>);
+pub(crate) struct Scratch {
+    pool: Vec<Buffers>,
+    recent: Recent,
+}
+
+/// The ids of recently interned names of up to 8 bytes, by their bytes: a
+/// program uses a few names over and over, and this answers most lookups
+/// without hashing the text and comparing it in the interner's table.
+struct Recent([(u64, NameId); 64]);
+
+impl Default for Recent {
+    fn default() -> Recent {
+        Recent([(0, NameId(0)); 64])
+    }
+}
+
+impl Recent {
+    /// The name's bytes, zero-padded (a name holds no zero byte, so the
+    /// key is the name; 0 is no name), if it is short enough.
+    fn key(text: &str) -> Option<u64> {
+        let b = text.as_bytes();
+        let mut word = [0; 8];
+        word.get_mut(..b.len())?.copy_from_slice(b);
+        Some(u64::from_le_bytes(word))
+    }
+
+    fn slot(key: u64) -> usize {
+        (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58) as usize
+    }
+
+    /// Forgets the ids from `len` on (the interner was cut back to `len`).
+    fn forget_from(&mut self, len: usize) {
+        for entry in &mut self.0 {
+            if entry.1.index() >= len {
+                entry.0 = 0;
+            }
+        }
+    }
+}
 
 /// The next item at or after `pos`, if the fast path can read it: `None` to
 /// let pest parse it; `Some((None, _))` at the end of the text.
@@ -38,7 +77,8 @@ pub(crate) fn next_item(
         pos,
         last_end: pos,
         names,
-        pool: &mut scratch.0,
+        pool: &mut scratch.pool,
+        recent: &mut scratch.recent,
     };
     r.gap();
     if r.pos == r.bytes.len() {
@@ -49,6 +89,7 @@ pub(crate) fn next_item(
         None => {
             // Leave no trace: names interned by the abandoned attempt go.
             r.names.truncate(before);
+            r.recent.forget_from(before);
             None
         }
     }
@@ -62,6 +103,7 @@ struct Reader<'s, 'n> {
     last_end: usize,
     names: &'n mut Names,
     pool: &'n mut Vec<Buffers>,
+    recent: &'n mut Recent,
 }
 
 fn is_ident_start(b: u8) -> bool {
@@ -161,7 +203,7 @@ impl Reader<'_, '_> {
             return None;
         }
         Some(Ident {
-            id: self.names.intern(text),
+            id: self.intern(text),
             span: Span::new(s, e),
         })
     }
@@ -303,7 +345,7 @@ impl Reader<'_, '_> {
         Some(StmtKind::Write {
             target,
             value,
-            gate,
+            gate: gate.map(Box::new),
         })
     }
 
@@ -339,14 +381,46 @@ impl Reader<'_, '_> {
         Some(expr)
     }
 
-    fn infix(&mut self) -> Option<(BinOp, Span)> {
-        let rest = &self.src[self.pos..];
-        let len = if rest.get(..2).and_then(binop).is_some() {
-            2
-        } else {
-            1
+    /// The id of a name, interning it if it is new.
+    fn intern(&mut self, text: &str) -> NameId {
+        let Some(key) = Recent::key(text) else {
+            return self.names.intern(text);
         };
-        let op = binop(rest.get(..len)?)?;
+        let slot = &mut self.recent.0[Recent::slot(key)];
+        if slot.0 == key {
+            return slot.1;
+        }
+        let id = self.names.intern(text);
+        *slot = (key, id);
+        id
+    }
+
+    fn infix(&mut self) -> Option<(BinOp, Span)> {
+        // The grammar's `infix`: a two-byte operator first, else one byte.
+        let two = match self.bytes.get(self.pos..self.pos + 2) {
+            Some(b"<=") => Some(BinOp::Le),
+            Some(b">=") => Some(BinOp::Ge),
+            Some(b"==") => Some(BinOp::Eq),
+            Some(b"!=") => Some(BinOp::Ne),
+            _ => None,
+        };
+        let (op, len) = match two {
+            Some(op) => (op, 2),
+            None => {
+                let op = match self.peek()? {
+                    b'<' => BinOp::Lt,
+                    b'>' => BinOp::Gt,
+                    b'+' => BinOp::Add,
+                    b'-' => BinOp::Sub,
+                    b'*' => BinOp::Mul,
+                    b'/' => BinOp::Div,
+                    b'%' => BinOp::Rem,
+                    b'^' => BinOp::Pow,
+                    _ => return None,
+                };
+                (op, 1)
+            }
+        };
         let span = Span::new(self.pos, self.pos + len);
         self.pos += len;
         self.last_end = self.pos;
@@ -403,7 +477,7 @@ impl Reader<'_, '_> {
                     s.call(func, args, self.span(start));
                 } else {
                     (self.pos, self.last_end) = save;
-                    let id = self.names.intern(text);
+                    let id = self.intern(text);
                     s.operand(OpKind::Name(id), Span::new(a, e));
                 }
             }
@@ -441,7 +515,13 @@ impl Reader<'_, '_> {
             }
         }
         self.last_end = self.pos;
-        let v: f64 = self.src[start..self.pos].parse().ok()?;
+        let text = &self.src[start..self.pos];
+        // The same value as the standard parser's, in one pass (most
+        // numbers in a program are plain decimals like `0.5` and `3`).
+        let v = match crate::number::plain_decimal(text.as_bytes()) {
+            Some(v) => v,
+            None => text.parse().ok()?,
+        };
         v.is_finite().then_some(v)
     }
 }

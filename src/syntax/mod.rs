@@ -165,7 +165,7 @@ fn shift_stmt(stmt: &mut Stmt, offset: usize) {
         } => {
             target.span = target.span.shift(offset);
             shift_expr(value);
-            if let Some(g) = gate {
+            if let Some(g) = gate.as_deref_mut() {
                 match g {
                     Gate::When(e) | Gate::Soft(e) => shift_expr(e),
                 }

@@ -113,10 +113,35 @@ impl LineIndex {
     }
 }
 
-/// The offset after each newline (`str`'s search for a `char` skips a word
-/// at a time).
+/// The offset after each newline, found a word at a time: this reads every
+/// byte of the source.
 fn memchr_newlines(src: &str) -> impl Iterator<Item = usize> + '_ {
-    src.match_indices('\n').map(|(i, _)| i + 1)
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let bytes = src.as_bytes();
+    let words = bytes.chunks_exact(8);
+    let tail = words.remainder();
+    let whole = bytes.len() - tail.len();
+    let in_words = words.enumerate().flat_map(|(k, c)| {
+        let mut word = [0; 8];
+        word.copy_from_slice(c);
+        let w = u64::from_le_bytes(word) ^ (ONES * u64::from(b'\n'));
+        // The high bit of each byte that is zero in `w` (a newline), exactly.
+        let mut zero = !(((w & LOW7) + LOW7) | w | LOW7);
+        std::iter::from_fn(move || {
+            (zero != 0).then(|| {
+                let i = zero.trailing_zeros() as usize / 8;
+                zero &= zero - 1;
+                k * 8 + i + 1
+            })
+        })
+    });
+    let in_tail = tail
+        .iter()
+        .enumerate()
+        .filter(|&(_, &b)| b == b'\n')
+        .map(move |(i, _)| whole + i + 1);
+    in_words.chain(in_tail)
 }
 
 #[cfg(test)]
@@ -142,6 +167,30 @@ mod tests {
         assert_eq!(idx, LineIndex::new(&format!("{a}{b}")));
         idx.truncate(a.len());
         assert_eq!(idx, LineIndex::new(a));
+    }
+
+    #[test]
+    fn newlines_are_found_in_words_and_in_the_tail() {
+        for n in 0..40 {
+            let src: String = (0..n)
+                .map(|i| if i % 3 == 1 { '\n' } else { 'x' })
+                .collect();
+            let slow: Vec<usize> = src
+                .bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1)
+                .collect();
+            assert_eq!(memchr_newlines(&src).collect::<Vec<_>>(), slow, "{src:?}");
+        }
+        let odd = "\u{8a}\n\u{10a}\n\n\n\n\n\n\n\né\n";
+        let slow: Vec<usize> = odd
+            .bytes()
+            .enumerate()
+            .filter(|&(_, b)| b == b'\n')
+            .map(|(i, _)| i + 1)
+            .collect();
+        assert_eq!(memchr_newlines(odd).collect::<Vec<_>>(), slow);
     }
 
     #[test]
