@@ -16,6 +16,7 @@
 
 use super::ast::*;
 use super::expr::{Buffers, Shunt};
+use super::scan::MAX_PAREN_DEPTH;
 use super::span::Span;
 
 /// What the fast path keeps from one item to the next: the shunting-yard's
@@ -79,6 +80,7 @@ pub(crate) fn next_item(
         names,
         pool: &mut scratch.pool,
         recent: &mut scratch.recent,
+        depth: 0,
     };
     r.gap();
     if r.pos == r.bytes.len() {
@@ -104,6 +106,8 @@ struct Reader<'s, 'n> {
     names: &'n mut Names,
     pool: &'n mut Vec<Buffers>,
     recent: &'n mut Recent,
+    /// Parentheses (of groups and calls) open around the current token.
+    depth: usize,
 }
 
 fn is_ident_start(b: u8) -> bool {
@@ -124,7 +128,7 @@ impl Reader<'_, '_> {
     }
 
     /// pest's implicit whitespace: `WHITESPACE | COMMENT`, repeated.
-    #[inline]
+    #[inline(always)]
     fn ws(&mut self) {
         // Between two tokens there is almost always one space or nothing.
         let starts_ws = |b: Option<u8>| matches!(b, Some(b' ' | b'\t' | b'#' | 0xEF));
@@ -136,6 +140,7 @@ impl Reader<'_, '_> {
         }
     }
 
+    #[inline(never)]
     fn more_ws(&mut self) {
         while let Some(b) = self.peek() {
             match b {
@@ -381,6 +386,13 @@ impl Reader<'_, '_> {
         Some(expr)
     }
 
+    /// Enters a parenthesis; more than [`MAX_PAREN_DEPTH`] open is left to
+    /// the nesting scan to report.
+    fn open(&mut self) -> Option<()> {
+        self.depth += 1;
+        (self.depth <= MAX_PAREN_DEPTH).then_some(())
+    }
+
     /// The id of a name, interning it if it is new.
     fn intern(&mut self, text: &str) -> NameId {
         let Some(key) = Recent::key(text) else {
@@ -436,12 +448,14 @@ impl Reader<'_, '_> {
             }
             b'(' => {
                 self.pos += 1;
+                self.open()?;
                 let inner = self.expr()?;
                 self.ws();
                 if self.peek() != Some(b')') {
                     return None;
                 }
                 self.pos += 1;
+                self.depth -= 1;
                 self.last_end = self.pos;
                 s.group(inner, self.span(start));
             }
@@ -456,6 +470,7 @@ impl Reader<'_, '_> {
                 if self.peek() == Some(b'(') {
                     let func = Func::from_name(text)?;
                     self.pos += 1;
+                    self.open()?;
                     let mut args = Vec::new();
                     self.ws();
                     if self.peek() != Some(b')') {
@@ -470,6 +485,7 @@ impl Reader<'_, '_> {
                         }
                     }
                     self.pos += 1;
+                    self.depth -= 1;
                     self.last_end = self.pos;
                     if args.len() != func.arity() {
                         return None;
