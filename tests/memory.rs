@@ -109,4 +109,4 @@ fn parse_and_check_cost_few_bytes_per_statement() {
     );
 }
 
-const BYTES_PER_STATEMENT: usize = 300;
+const BYTES_PER_STATEMENT: usize = 280;
