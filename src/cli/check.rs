@@ -36,6 +36,20 @@ pub struct CheckArgs {
     dry_run: bool,
 }
 
+impl CheckArgs {
+    /// `wb check FILE` with no flags: what clap gives (`cli::plain`).
+    pub(super) fn for_file(file: PathBuf) -> CheckArgs {
+        CheckArgs {
+            file,
+            capacity: None,
+            format: Format::Human,
+            deny: Vec::new(),
+            fix: false,
+            dry_run: false,
+        }
+    }
+}
+
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
 enum Format {
     Human,
