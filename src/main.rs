@@ -9,9 +9,9 @@
 //! needs is done here: a write to a closed pipe is an error (`EPIPE`, see
 //! `cli/output.rs`), not a signal that kills the process; and a standard
 //! stream that is closed is opened on `/dev/null`, so that no file `wb`
-//! opens (the temporary file of `check --fix`) takes its number. Arguments
-//! and the exit flush of standard output work as before (`std::env::args`,
-//! `std::process::exit`).
+//! opens (the temporary file of `check --fix`) takes its number; and a panic
+//! still exits with code 101. Arguments and the exit flush of standard
+//! output work as before (`std::env::args`, `std::process::exit`).
 
 // The unit-test build of this crate keeps the test harness's own `main`.
 #![cfg_attr(not(test), no_main)]
@@ -26,7 +26,9 @@ extern "C" fn main(
 ) -> std::ffi::c_int {
     #[cfg(unix)]
     unix_start();
-    let code = cli::main();
+    // A panic (a bug) exits with 101 after its message, as under Rust's own
+    // start-up, instead of unwinding into C.
+    let code = std::panic::catch_unwind(cli::main).unwrap_or(101);
     std::process::exit(code);
 }
 
