@@ -17,15 +17,15 @@ static INTERRUPT: AtomicBool = AtomicBool::new(false);
 /// The flag Ctrl-C sets; the machine checks it between statements and stops
 /// with `wb::interrupted`, showing the board as it was.
 pub fn interrupt_flag() -> &'static AtomicBool {
-    on_interrupt_set(&INTERRUPT);
+    set_on_interrupt();
     &INTERRUPT
 }
 
 /// On Unix a plain signal handler sets the flag (an atomic store is safe in
-/// a handler): `ctrlc` would start a thread for it, a tenth of the start-up
-/// of `wb run`.
+/// a handler): `ctrlc` would start a thread for it on every run, a system
+/// call and a stack mapping `wb run` of a small program can feel.
 #[cfg(unix)]
-fn on_interrupt_set(_flag: &'static AtomicBool) {
+fn set_on_interrupt() {
     extern "C" fn handler(_: libc::c_int) {
         INTERRUPT.store(true, Ordering::SeqCst);
     }
@@ -41,9 +41,9 @@ fn on_interrupt_set(_flag: &'static AtomicBool) {
 }
 
 #[cfg(not(unix))]
-fn on_interrupt_set(flag: &'static AtomicBool) {
+fn set_on_interrupt() {
     // Installing fails only if a handler is already installed: fine.
-    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+    let _ = ctrlc::set_handler(|| INTERRUPT.store(true, Ordering::SeqCst));
 }
 
 /// The exit code after writing standard output failed with `e`.
