@@ -166,10 +166,11 @@ def versions():
 
 
 def generate(work, kind, n, *rest):
-    """The input file for (kind, n, …), made once and kept in `work`."""
+    """The input file for (kind, n, …), made once and kept in `work` (made
+    again when gen.py changed since)."""
     suffix = {"stream": "txt", "csv": "csv"}.get(kind, rest[0] if rest else "txt")
     path = os.path.join(work, f"{kind}_{n}.{suffix}")
-    if not os.path.exists(path):
+    if not os.path.exists(path) or os.path.getmtime(path) < os.path.getmtime(GEN):
         log(f"generating {path}")
         tmp = path + ".part"
         subprocess.run([sys.executable, GEN, kind, str(n), *rest, tmp], check=True)

@@ -40,26 +40,27 @@ def csv(n, path):
 
 
 def program(n, lang, path):
-    """`w[k] = w[k-1] * 0.5 - w[k-6] / 3 + a`, round the LIVE names: every
-    value is read before it is overwritten, so the checker has nothing to
-    warn about, and every line is one statement in all three languages."""
+    """`w[k] = w[k-1] * 0.5 - w[k] / 3 + a`, round the LIVE names: each line
+    reads the value it overwrites (and the next line reads the new one), so
+    every value is read and the checker has nothing to warn about; every
+    line is one statement in all three languages."""
     with open(path, "w") as f:
         names = [f"w{k}" for k in range(LIVE)]
         if lang == "wb":
             f.write("board 16\ninput a = 1\n")
             first = [f"write {w} = a + {k}\n" for k, w in enumerate(names)]
-            line = "write {t} = {p} * 0.5 - {q} / 3 + a\n"
+            line = "write {t} = {p} * 0.5 - {t} / 3 + a\n"
             last = "read " + ", ".join(names) + "\n"
         elif lang == "lua":
             f.write("local a = 1\n")
             f.write("local " + ", ".join(names) + "\n")
             first = [f"{w} = a + {k}\n" for k, w in enumerate(names)]
-            line = "{t} = {p} * 0.5 - {q} / 3 + a\n"
+            line = "{t} = {p} * 0.5 - {t} / 3 + a\n"
             last = "print(" + ", ".join(names) + ")\n"
         elif lang == "py":
             f.write("a = 1\n")
             first = [f"{w} = a + {k}\n" for k, w in enumerate(names)]
-            line = "{t} = {p} * 0.5 - {q} / 3 + a\n"
+            line = "{t} = {p} * 0.5 - {t} / 3 + a\n"
             last = "print(" + ", ".join(names) + ")\n"
         else:
             sys.exit(f"gen.py: unknown language {lang!r} (wb, lua or py)")
@@ -68,7 +69,7 @@ def program(n, lang, path):
         chunk = []
         for i in range(body):
             k = i % LIVE
-            chunk.append(line.format(t=names[k], p=names[k - 1], q=names[k - 6]))
+            chunk.append(line.format(t=names[k], p=names[k - 1]))
             if len(chunk) == 10_000:
                 f.write("".join(chunk))
                 chunk.clear()

@@ -295,6 +295,9 @@ pub fn render(diag: &Diagnostic, name: &str, src: &str, style: Style) -> String 
 /// here the line starts are indexed once and each snippet is read from a
 /// window of a few lines.)
 pub fn render_many(diags: &[Diagnostic], name: &str, src: &str, style: Style) -> String {
+    if diags.is_empty() {
+        return String::new();
+    }
     let source = Indexed::new(name, src);
     let mut out = String::new();
     for d in diags {

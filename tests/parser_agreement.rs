@@ -83,6 +83,37 @@ fn lines() -> impl Strategy<Value = String> {
         .prop_map(|(ls, sep)| format!("board 2{sep}{}", ls.join(sep)))
 }
 
+/// The nesting scan runs only where pest is first needed; a too-deep
+/// nesting anywhere still gives the one diagnostic and no items, as a scan
+/// of the whole text does.
+#[test]
+fn too_deep_nesting_after_fast_items() {
+    let deep = |n: usize| format!("{}1{}", "(".repeat(n), ")".repeat(n));
+    let blocks = |n: usize| format!("{}read 1{}", "repeat 1 { ".repeat(n), " }".repeat(n));
+    let cases = [
+        format!("board 2\ninput a = 1\nwrite x = a\nread {}\n", deep(65)),
+        format!("board 2\nwrite x = 1\nread min({}, 2)\n", deep(64)),
+        format!("board 2\nwrite x = 1\nread {}\n", deep(64)),
+        format!(
+            "board 2\nwrite x = 1\nstream s = [1]\nread x\nread {}\n",
+            deep(70)
+        ),
+        format!("board 2\nwrite x = 1; read x; {}\n", blocks(17)),
+        format!("board 2\nwrite x = 1\n{}\n", blocks(16)),
+        format!("board 2\nwrite y = 1 # {}\nread y\n", deep(80)),
+    ];
+    for src in &cases {
+        agree(src).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let parsed = wb::syntax::parse(&cases[0]);
+    assert!(parsed.program.items.is_empty());
+    assert!(parsed.program.names.is_empty());
+    assert_eq!(parsed.diagnostics.len(), 1);
+    assert_eq!(parsed.diagnostics[0].code, wb::diag::Code::NestingTooDeep);
+    let fine = wb::syntax::parse(&cases[2]);
+    assert!(fine.diagnostics.is_empty(), "{:?}", fine.diagnostics);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(3_000))]
 

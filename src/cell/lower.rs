@@ -319,17 +319,17 @@ impl Lowerer<'_> {
                 let g = match (gate, accumulation(target.id, &value.ops)) {
                     (None, Some((range, _, _))) if self.board.slot_of(target.id).is_some() => {
                         let ops = &value.ops[range];
-                        let first = ops.iter().map(|o| o.span.start).min().unwrap_or(0);
-                        let last = ops.iter().map(|o| o.span.end).max().unwrap_or(0);
+                        let first = ops.iter().map(|o| o.span().start).min().unwrap_or(0);
+                        let last = ops.iter().map(|o| o.span().end).max().unwrap_or(0);
                         let sub = Expr {
-                            ops: ops.to_vec(),
+                            ops: ops.into(),
                             span: Span::new(first as usize, last as usize),
                         };
                         format!("{} (+ c{unit})", self.shown(&sub))
                     }
                     _ => self.shown(value),
                 };
-                match gate {
+                match gate.as_deref() {
                     None => format!("u{unit} ← {g}"),
                     Some(Gate::When(c)) => format!("u{unit} ← {g} when {}", self.shown(c)),
                     Some(Gate::Soft(c)) => format!("u{unit} ← {g} gate {}", self.shown(c)),
@@ -355,7 +355,7 @@ impl Lowerer<'_> {
                 gate,
             } => {
                 let on_board = self.board.slot_of(target.id);
-                let (value_op, mode) = match gate {
+                let (value_op, mode) = match gate.as_deref() {
                     None => match on_board.and_then(|_| accumulation(target.id, &value.ops)) {
                         Some((range, add, x_first)) => {
                             let v = self.ops(&value.ops[range], group, index, None)?;
@@ -502,7 +502,7 @@ impl Lowerer<'_> {
             }
         };
         for op in ops {
-            let (iop, a, b) = match op.kind {
+            let (iop, a, b) = match op.kind() {
                 OpKind::Num(v) => {
                     let c = self.constant(v);
                     stack.push(c);
@@ -513,28 +513,28 @@ impl Lowerer<'_> {
                         NameKind::Input(i) => Operand::Input(i),
                         NameKind::Stream(i) => Operand::Elem(i),
                         NameKind::Board | NameKind::Undeclared => {
-                            Operand::Unit(self.unit(id, op.span)?)
+                            Operand::Unit(self.unit(id, op.span())?)
                         }
                     };
                     stack.push(o);
                     continue;
                 }
                 OpKind::Neg => {
-                    let a = pop(&mut stack, op.span)?;
+                    let a = pop(&mut stack, op.span())?;
                     (InstrOp::Neg, a, a)
                 }
                 OpKind::Bin(bop) => {
-                    let b = pop(&mut stack, op.span)?;
-                    let a = pop(&mut stack, op.span)?;
+                    let b = pop(&mut stack, op.span())?;
+                    let a = pop(&mut stack, op.span())?;
                     (InstrOp::Bin(bop), a, b)
                 }
                 OpKind::Call(f) => {
                     if f.arity() == 2 {
-                        let b = pop(&mut stack, op.span)?;
-                        let a = pop(&mut stack, op.span)?;
+                        let b = pop(&mut stack, op.span())?;
+                        let a = pop(&mut stack, op.span())?;
                         (InstrOp::Call(f), a, b)
                     } else {
-                        let a = pop(&mut stack, op.span)?;
+                        let a = pop(&mut stack, op.span())?;
                         (InstrOp::Call(f), a, a)
                     }
                 }
@@ -546,7 +546,7 @@ impl Lowerer<'_> {
                 a,
                 b,
                 dst,
-                span: op.span,
+                span: op.span(),
                 action,
                 guard,
             });
@@ -597,7 +597,7 @@ fn pop(stack: &mut Vec<Operand>, span: Span) -> Result<Operand, Diagnostic> {
 }
 
 fn depth_change(op: &Op) -> isize {
-    match op.kind {
+    match op.kind() {
         OpKind::Num(_) | OpKind::Name(_) => 1,
         OpKind::Neg => 0,
         OpKind::Bin(_) => -1,
@@ -615,11 +615,11 @@ fn accumulation(target: NameId, ops: &[Op]) -> Option<(std::ops::Range<usize>, S
         return None;
     }
     let last = ops[n - 1];
-    if last.kind != OpKind::Bin(BinOp::Add) {
+    if last.kind() != OpKind::Bin(BinOp::Add) {
         return None;
     }
     // `x e +`: `e` never touches `x` below it on the stack.
-    if ops[0].kind == OpKind::Name(target) {
+    if ops[0].kind() == OpKind::Name(target) {
         let mut depth = 1;
         let mut ok = true;
         for op in &ops[1..n - 1] {
@@ -630,14 +630,14 @@ fn accumulation(target: NameId, ops: &[Op]) -> Option<(std::ops::Range<usize>, S
             }
         }
         if ok && depth == 2 {
-            return Some((1..n - 1, last.span, true));
+            return Some((1..n - 1, last.span(), true));
         }
     }
     // `e x +`: `e` is complete before `x`.
-    if ops[n - 2].kind == OpKind::Name(target) {
+    if ops[n - 2].kind() == OpKind::Name(target) {
         let depth: isize = ops[..n - 2].iter().map(depth_change).sum();
         if depth == 1 {
-            return Some((0..n - 2, last.span, false));
+            return Some((0..n - 2, last.span(), false));
         }
     }
     None

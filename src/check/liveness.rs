@@ -17,7 +17,7 @@
 use std::collections::HashSet;
 
 use crate::diag::{Code, Diagnostic};
-use crate::syntax::{Expr, Item, LineIndex, NameId, Names, Program, Span, Stmt, StmtKind};
+use crate::syntax::{Expr, Gate, Item, LineIndex, NameId, Names, Program, Span, Stmt, StmtKind};
 
 use super::{NameKind, Symbols};
 
@@ -37,7 +37,8 @@ pub(crate) struct Summary {
 pub(crate) struct Index<'p> {
     pub(crate) stmts: Vec<&'p Stmt>,
     end: Vec<StmtId>,
-    pub(crate) summary: Vec<Option<Summary>>,
+    /// Each loop's summary (boxed: most statements are not loops).
+    pub(crate) summary: Vec<Option<Box<Summary>>>,
 }
 
 impl<'p> Index<'p> {
@@ -66,7 +67,7 @@ impl<'p> Index<'p> {
             for b in body {
                 inner.push(self.add(b));
             }
-            self.summary[id] = Some(self.summarize(&inner));
+            self.summary[id] = Some(Box::new(self.summarize(&inner)));
         }
         self.end[id] = self.stmts.len() as StmtId;
         id as StmtId
@@ -116,18 +117,16 @@ fn body(s: &Stmt) -> Option<&[Stmt]> {
 
 /// Reads of a statement's own expressions (not its body), in source order.
 fn own_reads(s: &Stmt) -> impl Iterator<Item = crate::syntax::Ident> + '_ {
-    let exprs: Vec<&Expr> = match &s.kind {
-        StmtKind::Write { value, gate, .. } => {
-            let mut v = vec![value];
-            if let Some(g) = gate {
-                v.push(g.expr());
-            }
-            v
-        }
-        StmtKind::Read(exprs) => exprs.iter().collect(),
-        _ => Vec::new(),
+    let (value, gate, exprs): (Option<&Expr>, Option<&Expr>, &[Expr]) = match &s.kind {
+        StmtKind::Write { value, gate, .. } => (Some(value), gate.as_deref().map(Gate::expr), &[]),
+        StmtKind::Read(exprs) => (None, None, exprs),
+        _ => (None, None, &[]),
     };
-    exprs.into_iter().flat_map(|e| e.names())
+    value
+        .into_iter()
+        .chain(gate)
+        .chain(exprs)
+        .flat_map(|e| e.names())
 }
 
 /// What comes next for a name, in the text: for wording dead writes.

@@ -329,7 +329,7 @@ impl Checker {
                 target,
                 value,
                 gate,
-            } => self.write(stmt, *target, value, gate.as_ref(), names),
+            } => self.write(stmt, *target, value, gate.as_deref(), names),
             StmtKind::Forget(list) => {
                 for &n in list {
                     self.forget(stmt, n, names);
@@ -850,13 +850,14 @@ impl Checker {
     /// `min_capacity`.
     pub fn finish_program(self, program: &Program) -> Analysis {
         let failed = self.failed.clone();
-        let lines = self.lines.clone();
         let mut analysis = self.finish();
         let liveness = liveness::Liveness::of(program, &analysis.symbols, &failed);
         analysis.min_capacity = liveness.min_capacity;
-        analysis
-            .diagnostics
-            .extend(liveness.warnings(&program.names, &analysis.symbols, &lines));
+        analysis.diagnostics.extend(liveness.warnings(
+            &program.names,
+            &analysis.symbols,
+            &program.lines,
+        ));
         diag::sort(&mut analysis.diagnostics);
         analysis
     }

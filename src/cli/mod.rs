@@ -7,6 +7,7 @@ pub mod output;
 mod repl;
 mod run;
 
+use std::ffi::OsString;
 use std::io::{IsTerminal, Read as _};
 use std::path::PathBuf;
 
@@ -43,19 +44,42 @@ enum Command {
 
 /// Runs the command line; returns the exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
-            let _ = e.print();
-            return code;
-        }
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let command = match plain(&args) {
+        Some(command) => command,
+        None => match Cli::try_parse_from(&args) {
+            Ok(cli) => cli.command,
+            Err(e) => {
+                let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+                let _ = e.print();
+                return code;
+            }
+        },
     };
-    match cli.command {
+    match command {
         Command::Run(args) => run::run(args),
         Command::Check(args) => check::check(args),
         Command::Repl(args) => repl::repl(args),
         Command::Compile(args) => compile::compile(args),
+    }
+}
+
+/// `wb run FILE` and `wb check FILE` with no flags, read without clap:
+/// building clap's command tree was a fifth of the work of `wb run` on a
+/// small program. Anything else — a flag, `-` for standard input, `help` —
+/// goes to clap; a test checks that both read these the same.
+fn plain(args: &[OsString]) -> Option<Command> {
+    let [_, command, file] = args else {
+        return None;
+    };
+    if file.is_empty() || file.as_encoded_bytes().starts_with(b"-") {
+        return None;
+    }
+    let file = PathBuf::from(file);
+    match command.to_str()? {
+        "run" => Some(Command::Run(run::RunArgs::for_file(file))),
+        "check" => Some(Command::Check(check::CheckArgs::for_file(file))),
+        _ => None,
     }
 }
 
@@ -165,4 +189,44 @@ pub fn report(diags: &[Diagnostic], source: &Source) {
 /// Parses a loaded source.
 pub fn parse(source: &Source) -> Parsed {
     syntax::parse(&source.text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_commands_read_as_clap_reads_them() {
+        for command in ["run", "check"] {
+            for file in [
+                "examples/whiteboard.wb",
+                "x",
+                "a b.wb",
+                "run",
+                "@f",
+                "x=1",
+                "é",
+            ] {
+                let args = ["wb", command, file].map(OsString::from);
+                let plain = plain(&args).expect("a plain command");
+                let clap = Cli::try_parse_from(&args).expect("clap reads it").command;
+                assert_eq!(format!("{plain:?}"), format!("{clap:?}"));
+            }
+        }
+        for args in [
+            &["wb", "run", "-"][..],
+            &["wb", "run", "--help"],
+            &["wb", "run", "-h"],
+            &["wb", "check", ""],
+            &["wb", "repl", "x.wb"],
+            &["wb", "compile", "x.wb"],
+            &["wb", "help", "run"],
+            &["wb", "run", "x.wb", "--json"],
+            &["wb", "run"],
+            &["wb"],
+        ] {
+            let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+            assert!(plain(&args).is_none(), "{args:?}");
+        }
+    }
 }

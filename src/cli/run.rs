@@ -48,6 +48,23 @@ pub struct RunArgs {
     batch: Option<PathBuf>,
 }
 
+impl RunArgs {
+    /// `wb run FILE` with no flags: what clap gives (`cli::plain`).
+    pub(super) fn for_file(file: PathBuf) -> RunArgs {
+        RunArgs {
+            file,
+            sets: Vec::new(),
+            streams: Vec::new(),
+            capacity: None,
+            json: false,
+            trace: false,
+            max_steps: None,
+            engine: EngineKind::Interp,
+            batch: None,
+        }
+    }
+}
+
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
 enum EngineKind {
     Interp,

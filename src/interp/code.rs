@@ -236,7 +236,7 @@ impl<'a> Compiler<'a> {
                 NameKind::Input(_) | NameKind::Stream(_) => Kind::WriteInput(*target),
                 _ => {
                     let fast = self.expr(value);
-                    let gate = gate.as_ref().map(|g| Gated {
+                    let gate = gate.as_deref().map(|g| Gated {
                         soft: matches!(g, Gate::Soft(_)),
                         value: self.expr(g.expr()),
                         span: g.expr().span,
@@ -292,7 +292,7 @@ impl Compiler<'_> {
         self.stack.clear();
         let mut exact_only = false;
         for op in &e.ops {
-            let ins = match op.kind {
+            let ins = match op.kind() {
                 OpKind::Num(v) => {
                     let at = self.constant(v);
                     self.stack.push(at);
@@ -345,7 +345,7 @@ impl Compiler<'_> {
                 }
             };
             self.code.ins.push(ins);
-            self.code.spans.push(op.span);
+            self.code.spans.push(op.span());
             self.code.depth = self.code.depth.max(self.stack.len());
         }
         let result = self.stack.pop().unwrap_or(0);

@@ -11,6 +11,8 @@ use std::fs::File;
 use std::io::{ErrorKind, Read as _};
 use std::path::{Path, PathBuf};
 
+use crate::number::plain_decimal;
+
 /// The reader's buffer: large enough that a refill is rare, small enough
 /// that it does not show in the peak memory.
 const BUFFER: usize = 64 * 1024;
@@ -342,53 +344,6 @@ fn plain_in_place(buf: &[u8], at: usize) -> Option<(f64, usize)> {
     }
     let v = mantissa as f64 / POW10[scale];
     Some((if negative { -v } else { v }, i))
-}
-
-/// The value of a plain decimal such as `-107.495134`, where computing it
-/// is one exact integer and one correctly rounded division (Clinger's fast
-/// path): at most 19 digits whose integer is below 2^53, at most 22 after
-/// the point. The result is the one `str::parse` gives, only faster; every
-/// other form (exponents, long mantissas, anything not a number) is `None`
-/// and goes to [`parse_number`].
-#[inline]
-fn plain_decimal(token: &[u8]) -> Option<f64> {
-    const POW10: [f64; 23] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-    ];
-    let (negative, digits) = match token.split_first()? {
-        (b'-', rest) => (true, rest),
-        (b'+', rest) => (false, rest),
-        _ => (false, token),
-    };
-    let mut mantissa: u64 = 0;
-    let mut count = 0usize;
-    let mut point = None;
-    for (i, &b) in digits.iter().enumerate() {
-        match b {
-            b'0'..=b'9' => {
-                // 19 digits always fit in a u64; the 20th might not.
-                if count == 19 {
-                    return None;
-                }
-                mantissa = mantissa * 10 + u64::from(b - b'0');
-                count += 1;
-            }
-            b'.' if point.is_none() => point = Some(i),
-            _ => return None,
-        }
-    }
-    // At least one digit on each side of a point, as in `2.5`.
-    let scale = match point {
-        None => 0,
-        Some(p) if p > 0 && p + 1 < digits.len() => digits.len() - p - 1,
-        Some(_) => return None,
-    };
-    if count == 0 || mantissa > 1 << 53 || scale >= POW10.len() {
-        return None;
-    }
-    let v = mantissa as f64 / POW10[scale];
-    Some(if negative { -v } else { v })
 }
 
 /// One number as `--set`, `--stream` and stream files write it: a decimal

@@ -246,7 +246,7 @@ impl<'s, 'n> Builder<'s, 'n> {
                 StmtKind::Write {
                     target,
                     value,
-                    gate,
+                    gate: gate.map(Box::new),
                 }
             }
             Rule::forget => {

@@ -44,50 +44,62 @@ impl Pending {
 
 /// The shunting-yard state for one expression (one level of parentheses).
 pub(crate) struct Shunt {
+    buf: Buffers,
+    comparison: Option<Span>,
+}
+
+/// The growing vectors of a [`Shunt`], kept from one expression to the next
+/// by the fast path: a program holds millions of expressions, and allocating
+/// three vectors for each, grown an element at a time, was a tenth of the
+/// parse.
+#[derive(Default)]
+pub(crate) struct Buffers {
     out: Vec<Op>,
     /// The span of each value the postfix code so far leaves on the stack.
     spans: Vec<Span>,
     pending: Vec<(Pending, Span)>,
-    comparison: Option<Span>,
 }
 
 impl Shunt {
     pub(crate) fn new() -> Shunt {
+        Shunt::reusing(Buffers::default())
+    }
+
+    /// A shunting-yard over `buf`'s vectors (emptied first).
+    pub(crate) fn reusing(mut buf: Buffers) -> Shunt {
+        buf.out.clear();
+        buf.spans.clear();
+        buf.pending.clear();
         Shunt {
-            out: Vec::new(),
-            spans: Vec::new(),
-            pending: Vec::new(),
+            buf,
             comparison: None,
         }
     }
 
     /// A prefix minus.
     pub(crate) fn neg(&mut self, span: Span) {
-        self.pending.push((Pending::Neg, span));
+        self.buf.pending.push((Pending::Neg, span));
     }
 
     /// A number or a name.
     pub(crate) fn operand(&mut self, kind: OpKind, span: Span) {
-        self.out.push(Op { kind, span });
-        self.spans.push(span);
+        self.buf.out.push(Op::new(kind, span));
+        self.buf.spans.push(span);
     }
 
     /// A parenthesised expression, already in postfix.
     pub(crate) fn group(&mut self, inner: Expr, span: Span) {
-        self.out.extend(inner.ops);
-        self.spans.push(span);
+        self.buf.out.extend_from_slice(&inner.ops);
+        self.buf.spans.push(span);
     }
 
     /// A call whose arguments (in postfix, in order) are `args`.
     pub(crate) fn call(&mut self, func: Func, args: Vec<Expr>, span: Span) {
         for a in args {
-            self.out.extend(a.ops);
+            self.buf.out.extend_from_slice(&a.ops);
         }
-        self.out.push(Op {
-            kind: OpKind::Call(func),
-            span,
-        });
-        self.spans.push(span);
+        self.buf.out.push(Op::new(OpKind::Call(func), span));
+        self.buf.spans.push(span);
     }
 
     /// An infix operator; refuses a second comparison.
@@ -100,52 +112,50 @@ impl Shunt {
         }
         let this = Pending::Bin(op);
         let right = op == BinOp::Pow;
-        while let Some(&(top, tspan)) = self.pending.last() {
+        while let Some(&(top, tspan)) = self.buf.pending.last() {
             let (tp, p) = (top.precedence(), this.precedence());
             if tp > p || (tp == p && !right) {
-                self.pending.pop();
+                self.buf.pending.pop();
                 self.emit((top, tspan));
             } else {
                 break;
             }
         }
-        self.pending.push((this, span));
+        self.buf.pending.push((this, span));
         Ok(())
     }
 
     /// The finished expression.
-    pub(crate) fn finish(mut self, span: Span) -> Expr {
-        while let Some(top) = self.pending.pop() {
+    pub(crate) fn finish(self, span: Span) -> Expr {
+        self.finish_keeping(span).0
+    }
+
+    /// The finished expression, and the vectors for the next one.
+    pub(crate) fn finish_keeping(mut self, span: Span) -> (Expr, Buffers) {
+        while let Some(top) = self.buf.pending.pop() {
             self.emit(top);
         }
-        // A program holds millions of these: keep exactly what is used.
-        self.out.shrink_to_fit();
-        Expr {
-            ops: self.out,
+        let expr = Expr {
+            ops: self.buf.out.as_slice().into(),
             span,
-        }
+        };
+        (expr, self.buf)
     }
 
     fn emit(&mut self, (op, token): (Pending, Span)) {
         match op {
             Pending::Neg => {
-                let operand = self.spans.pop().unwrap_or(token);
+                let operand = self.buf.spans.pop().unwrap_or(token);
                 let span = token.to(operand);
-                self.out.push(Op {
-                    kind: OpKind::Neg,
-                    span,
-                });
-                self.spans.push(span);
+                self.buf.out.push(Op::new(OpKind::Neg, span));
+                self.buf.spans.push(span);
             }
             Pending::Bin(b) => {
-                let rhs = self.spans.pop().unwrap_or(token);
-                let lhs = self.spans.pop().unwrap_or(token);
+                let rhs = self.buf.spans.pop().unwrap_or(token);
+                let lhs = self.buf.spans.pop().unwrap_or(token);
                 let span = lhs.to(rhs);
-                self.out.push(Op {
-                    kind: OpKind::Bin(b),
-                    span,
-                });
-                self.spans.push(span);
+                self.buf.out.push(Op::new(OpKind::Bin(b), span));
+                self.buf.spans.push(span);
             }
         }
     }

@@ -1,9 +1,10 @@
 //! The fast path: a hand-written reader for the statements that make up
-//! almost every line — `write`, `read` and `forget` with plain expressions.
+//! almost every line — `write`, `read` and `forget` with plain expressions —
+//! and for the `board` and `input` declarations that open most programs.
 //!
 //! `grammar/wb.pest` stays the single definition of the syntax. This reader
 //! accepts a subset of it and builds exactly the items the pest path builds
-//! (it shares the precedence pass, [`Shunt`]); on anything else — a
+//! (it shares the precedence pass, [`Shunt`]); on anything else — a `stream`
 //! declaration, a block, a malformed number, an error of any kind — it backs
 //! out without a trace and pest parses the item, so every diagnostic still
 //! comes from the grammar. `tests/parser_agreement.rs` checks the two paths
@@ -14,12 +15,62 @@
 //! seconds.
 
 use super::ast::*;
-use super::expr::{binop, Shunt};
+use super::expr::{Buffers, Shunt};
+use super::scan::MAX_PAREN_DEPTH;
 use super::span::Span;
+
+/// What the fast path keeps from one item to the next: the shunting-yard's
+/// vectors (one set per level of parentheses or call arguments), and the
+/// names it interned last.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    pool: Vec<Buffers>,
+    recent: Recent,
+}
+
+/// The ids of recently interned names of up to 8 bytes, by their bytes: a
+/// program uses a few names over and over, and this answers most lookups
+/// without hashing the text and comparing it in the interner's table.
+struct Recent([(u64, NameId); 64]);
+
+impl Default for Recent {
+    fn default() -> Recent {
+        Recent([(0, NameId(0)); 64])
+    }
+}
+
+impl Recent {
+    /// The name's bytes, zero-padded (a name holds no zero byte, so the
+    /// key is the name; 0 is no name), if it is short enough.
+    fn key(text: &str) -> Option<u64> {
+        let b = text.as_bytes();
+        let mut word = [0; 8];
+        word.get_mut(..b.len())?.copy_from_slice(b);
+        Some(u64::from_le_bytes(word))
+    }
+
+    fn slot(key: u64) -> usize {
+        (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58) as usize
+    }
+
+    /// Forgets the ids from `len` on (the interner was cut back to `len`).
+    fn forget_from(&mut self, len: usize) {
+        for entry in &mut self.0 {
+            if entry.1.index() >= len {
+                entry.0 = 0;
+            }
+        }
+    }
+}
 
 /// The next item at or after `pos`, if the fast path can read it: `None` to
 /// let pest parse it; `Some((None, _))` at the end of the text.
-pub(crate) fn next_item(src: &str, pos: usize, names: &mut Names) -> Option<(Option<Item>, usize)> {
+pub(crate) fn next_item(
+    src: &str,
+    pos: usize,
+    names: &mut Names,
+    scratch: &mut Scratch,
+) -> Option<(Option<Item>, usize)> {
     let before = names.len();
     let mut r = Reader {
         src,
@@ -27,6 +78,9 @@ pub(crate) fn next_item(src: &str, pos: usize, names: &mut Names) -> Option<(Opt
         pos,
         last_end: pos,
         names,
+        pool: &mut scratch.pool,
+        recent: &mut scratch.recent,
+        depth: 0,
     };
     r.gap();
     if r.pos == r.bytes.len() {
@@ -37,6 +91,7 @@ pub(crate) fn next_item(src: &str, pos: usize, names: &mut Names) -> Option<(Opt
         None => {
             // Leave no trace: names interned by the abandoned attempt go.
             r.names.truncate(before);
+            r.recent.forget_from(before);
             None
         }
     }
@@ -49,6 +104,10 @@ struct Reader<'s, 'n> {
     /// The end of the last token read.
     last_end: usize,
     names: &'n mut Names,
+    pool: &'n mut Vec<Buffers>,
+    recent: &'n mut Recent,
+    /// Parentheses (of groups and calls) open around the current token.
+    depth: usize,
 }
 
 fn is_ident_start(b: u8) -> bool {
@@ -69,7 +128,20 @@ impl Reader<'_, '_> {
     }
 
     /// pest's implicit whitespace: `WHITESPACE | COMMENT`, repeated.
+    #[inline(always)]
     fn ws(&mut self) {
+        // Between two tokens there is almost always one space or nothing.
+        let starts_ws = |b: Option<u8>| matches!(b, Some(b' ' | b'\t' | b'#' | 0xEF));
+        if self.peek() == Some(b' ') {
+            self.pos += 1;
+        }
+        if starts_ws(self.peek()) {
+            self.more_ws();
+        }
+    }
+
+    #[inline(never)]
+    fn more_ws(&mut self) {
         while let Some(b) = self.peek() {
             match b {
                 b' ' | b'\t' => self.pos += 1,
@@ -136,7 +208,7 @@ impl Reader<'_, '_> {
             return None;
         }
         Some(Ident {
-            id: self.names.intern(text),
+            id: self.intern(text),
             span: Span::new(s, e),
         })
     }
@@ -145,6 +217,8 @@ impl Reader<'_, '_> {
         let start = self.pos;
         let (s, e) = self.ident()?;
         let kind = match &self.src[s..e] {
+            "board" => return self.board(start),
+            "input" => return self.input(start),
             "write" => self.write()?,
             "read" => {
                 let mut exprs = vec![self.expr()?];
@@ -167,6 +241,70 @@ impl Reader<'_, '_> {
         let span = self.span(start);
         self.end()?;
         Some(Item::Stmt(Stmt { kind, span }))
+    }
+
+    /// `board N`, after its keyword.
+    fn board(&mut self, start: usize) -> Option<Item> {
+        let (value, value_span) = self.literal()?;
+        let span = self.span(start);
+        self.end()?;
+        Some(Item::Board(BoardDecl {
+            value,
+            value_span,
+            span,
+        }))
+    }
+
+    /// `input a = 1, b`, after its keyword.
+    fn input(&mut self, start: usize) -> Option<Item> {
+        let mut decls = Vec::new();
+        loop {
+            self.ws();
+            let name = self.name()?;
+            let save = (self.pos, self.last_end);
+            self.ws();
+            let default = if self.peek() == Some(b'=') {
+                self.pos += 1;
+                self.last_end = self.pos;
+                Some(self.literal()?.0)
+            } else {
+                (self.pos, self.last_end) = save;
+                None
+            };
+            decls.push(InputDecl { name, default });
+            if !self.comma() {
+                break;
+            }
+        }
+        let span = self.span(start);
+        self.end()?;
+        Some(Item::Input(decls, span))
+    }
+
+    /// The grammar's `literal`: `sign? number`, and its span.
+    fn literal(&mut self) -> Option<(f64, Span)> {
+        self.ws();
+        let start = self.pos;
+        let negative = match self.peek()? {
+            b'-' => true,
+            b'+' => false,
+            _ => {
+                let v = self.number_here()?;
+                return Some((v, self.span(start)));
+            }
+        };
+        self.pos += 1;
+        self.ws();
+        let v = self.number_here()?;
+        Some((if negative { -v } else { v }, self.span(start)))
+    }
+
+    /// A number that starts here with a digit (`.5` is pest's to report).
+    fn number_here(&mut self) -> Option<f64> {
+        if !self.peek()?.is_ascii_digit() {
+            return None;
+        }
+        self.number()
     }
 
     /// A `,` after optional whitespace (consumed), or nothing (not consumed).
@@ -212,7 +350,7 @@ impl Reader<'_, '_> {
         Some(StmtKind::Write {
             target,
             value,
-            gate,
+            gate: gate.map(Box::new),
         })
     }
 
@@ -220,7 +358,7 @@ impl Reader<'_, '_> {
     fn expr(&mut self) -> Option<Expr> {
         self.ws();
         let start = self.pos;
-        let mut s = Shunt::new();
+        let mut s = Shunt::reusing(self.pool.pop().unwrap_or_default());
         loop {
             loop {
                 self.ws();
@@ -243,17 +381,58 @@ impl Reader<'_, '_> {
                 }
             }
         }
-        Some(s.finish(self.span(start)))
+        let (expr, buf) = s.finish_keeping(self.span(start));
+        self.pool.push(buf);
+        Some(expr)
+    }
+
+    /// Enters a parenthesis; more than [`MAX_PAREN_DEPTH`] open is left to
+    /// the nesting scan to report.
+    fn open(&mut self) -> Option<()> {
+        self.depth += 1;
+        (self.depth <= MAX_PAREN_DEPTH).then_some(())
+    }
+
+    /// The id of a name, interning it if it is new.
+    fn intern(&mut self, text: &str) -> NameId {
+        let Some(key) = Recent::key(text) else {
+            return self.names.intern(text);
+        };
+        let slot = &mut self.recent.0[Recent::slot(key)];
+        if slot.0 == key {
+            return slot.1;
+        }
+        let id = self.names.intern(text);
+        *slot = (key, id);
+        id
     }
 
     fn infix(&mut self) -> Option<(BinOp, Span)> {
-        let rest = &self.src[self.pos..];
-        let len = if rest.get(..2).and_then(binop).is_some() {
-            2
-        } else {
-            1
+        // The grammar's `infix`: a two-byte operator first, else one byte.
+        let two = match self.bytes.get(self.pos..self.pos + 2) {
+            Some(b"<=") => Some(BinOp::Le),
+            Some(b">=") => Some(BinOp::Ge),
+            Some(b"==") => Some(BinOp::Eq),
+            Some(b"!=") => Some(BinOp::Ne),
+            _ => None,
         };
-        let op = binop(rest.get(..len)?)?;
+        let (op, len) = match two {
+            Some(op) => (op, 2),
+            None => {
+                let op = match self.peek()? {
+                    b'<' => BinOp::Lt,
+                    b'>' => BinOp::Gt,
+                    b'+' => BinOp::Add,
+                    b'-' => BinOp::Sub,
+                    b'*' => BinOp::Mul,
+                    b'/' => BinOp::Div,
+                    b'%' => BinOp::Rem,
+                    b'^' => BinOp::Pow,
+                    _ => return None,
+                };
+                (op, 1)
+            }
+        };
         let span = Span::new(self.pos, self.pos + len);
         self.pos += len;
         self.last_end = self.pos;
@@ -269,12 +448,14 @@ impl Reader<'_, '_> {
             }
             b'(' => {
                 self.pos += 1;
+                self.open()?;
                 let inner = self.expr()?;
                 self.ws();
                 if self.peek() != Some(b')') {
                     return None;
                 }
                 self.pos += 1;
+                self.depth -= 1;
                 self.last_end = self.pos;
                 s.group(inner, self.span(start));
             }
@@ -289,6 +470,7 @@ impl Reader<'_, '_> {
                 if self.peek() == Some(b'(') {
                     let func = Func::from_name(text)?;
                     self.pos += 1;
+                    self.open()?;
                     let mut args = Vec::new();
                     self.ws();
                     if self.peek() != Some(b')') {
@@ -303,6 +485,7 @@ impl Reader<'_, '_> {
                         }
                     }
                     self.pos += 1;
+                    self.depth -= 1;
                     self.last_end = self.pos;
                     if args.len() != func.arity() {
                         return None;
@@ -310,7 +493,7 @@ impl Reader<'_, '_> {
                     s.call(func, args, self.span(start));
                 } else {
                     (self.pos, self.last_end) = save;
-                    let id = self.names.intern(text);
+                    let id = self.intern(text);
                     s.operand(OpKind::Name(id), Span::new(a, e));
                 }
             }
@@ -348,7 +531,13 @@ impl Reader<'_, '_> {
             }
         }
         self.last_end = self.pos;
-        let v: f64 = self.src[start..self.pos].parse().ok()?;
+        let text = &self.src[start..self.pos];
+        // The same value as the standard parser's, in one pass (most
+        // numbers in a program are plain decimals like `0.5` and `3`).
+        let v = match crate::number::plain_decimal(text.as_bytes()) {
+            Some(v) => v,
+            None => text.parse().ok()?,
+        };
         v.is_finite().then_some(v)
     }
 }

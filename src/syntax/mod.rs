@@ -83,14 +83,18 @@ fn parse_items_with(
         ));
         return (items, diags);
     }
-    if let Some(d) = scan::check_depth(src) {
-        diags.push(d.shifted(offset));
-        return (items, diags);
-    }
+    // The nesting scan must cover whatever pest will see. The fast path
+    // reads no blocks and backs out past MAX_PAREN_DEPTH, so the text it
+    // took has nothing to report: the scan starts where pest is first needed
+    // (not at all for a program the fast path reads whole), and finds the
+    // same first error a scan of the whole text would.
+    let names_before = names.len();
+    let mut scanned = false;
     let mut pos = 0;
+    let mut scratch = fast::Scratch::default();
     loop {
         if fast_path {
-            match fast::next_item(src, pos, names) {
+            match fast::next_item(src, pos, names, &mut scratch) {
                 Some((None, _)) => break,
                 Some((Some(item), next)) => {
                     items.push(item);
@@ -98,6 +102,16 @@ fn parse_items_with(
                     continue;
                 }
                 None => {}
+            }
+        }
+        if !scanned {
+            scanned = true;
+            if let Some(d) = scan::check_depth(&src[pos..]) {
+                // As if nothing had been read: the one diagnostic, no items.
+                names.truncate(names_before);
+                items.clear();
+                diags.push(d.shifted(pos + offset));
+                return (items, diags);
             }
         }
         match build::Builder::new(src, names).next_item(pos) {
@@ -153,7 +167,7 @@ fn shift_stmt(stmt: &mut Stmt, offset: usize) {
     let shift_expr = |e: &mut Expr| {
         e.span = e.span.shift(offset);
         for op in &mut e.ops {
-            op.span = op.span.shift(offset);
+            *op = op.with_span(op.span().shift(offset));
         }
     };
     match &mut stmt.kind {
@@ -164,7 +178,7 @@ fn shift_stmt(stmt: &mut Stmt, offset: usize) {
         } => {
             target.span = target.span.shift(offset);
             shift_expr(value);
-            if let Some(g) = gate {
+            if let Some(g) = gate.as_deref_mut() {
                 match g {
                     Gate::When(e) | Gate::Soft(e) => shift_expr(e),
                 }

@@ -58,9 +58,12 @@ pub fn clamp(src: &str, start: usize, end: usize) -> (usize, usize) {
 }
 
 /// Maps byte offsets to 1-based line and column numbers.
+///
+/// Line starts are `u32`, as spans are: a line starting past 4 GiB could not
+/// be pointed at, and is not indexed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LineIndex {
-    starts: Vec<usize>,
+    starts: Vec<u32>,
 }
 
 impl Default for LineIndex {
@@ -73,47 +76,72 @@ impl LineIndex {
     /// Indexes the line starts of `src`.
     pub fn new(src: &str) -> LineIndex {
         let mut starts = vec![0];
-        starts.extend(memchr_newlines(src));
+        starts.extend(memchr_newlines(src).map_while(|start| u32::try_from(start).ok()));
         LineIndex { starts }
     }
 
     /// The 1-based line of a byte offset.
     pub fn line(&self, offset: usize) -> usize {
-        self.starts.partition_point(|&s| s <= offset)
+        self.starts.partition_point(|&s| s as usize <= offset)
     }
 
     /// The 1-based line and column (in characters) of a byte offset in `src`.
     pub fn line_col(&self, src: &str, offset: usize) -> (usize, usize) {
         let line = self.line(offset);
-        let start = self.starts[line - 1];
+        let start = self.starts[line - 1] as usize;
         let (s, e) = clamp(src, start, offset);
         (line, src[s..e].chars().count() + 1)
     }
 
     /// The byte offset where a 1-based line starts.
     pub fn line_start(&self, line: usize) -> usize {
-        self.starts[(line.max(1) - 1).min(self.starts.len() - 1)]
+        self.starts[(line.max(1) - 1).min(self.starts.len() - 1)] as usize
     }
 
     /// Indexes `appended`, text added at byte `offset` (the end of the text
     /// indexed so far): the REPL's session grows entry by entry.
     pub fn extend(&mut self, appended: &str, offset: usize) {
-        self.starts
-            .extend(memchr_newlines(appended).map(|start| start + offset));
+        self.starts.extend(
+            memchr_newlines(appended).map_while(|start| u32::try_from(start + offset).ok()),
+        );
     }
 
     /// Forgets the lines past byte `len` (the text was cut back to `len`).
     pub fn truncate(&mut self, len: usize) {
-        let keep = self.starts.partition_point(|&s| s <= len).max(1);
+        let keep = self.starts.partition_point(|&s| s as usize <= len).max(1);
         self.starts.truncate(keep);
     }
 }
 
+/// The offset after each newline, found a word at a time: this reads every
+/// byte of the source.
 fn memchr_newlines(src: &str) -> impl Iterator<Item = usize> + '_ {
-    src.bytes()
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let bytes = src.as_bytes();
+    let words = bytes.chunks_exact(8);
+    let tail = words.remainder();
+    let whole = bytes.len() - tail.len();
+    let in_words = words.enumerate().flat_map(|(k, c)| {
+        let mut word = [0; 8];
+        word.copy_from_slice(c);
+        let w = u64::from_le_bytes(word) ^ (ONES * u64::from(b'\n'));
+        // The high bit of each byte that is zero in `w` (a newline), exactly.
+        let mut zero = !(((w & LOW7) + LOW7) | w | LOW7);
+        std::iter::from_fn(move || {
+            (zero != 0).then(|| {
+                let i = zero.trailing_zeros() as usize / 8;
+                zero &= zero - 1;
+                k * 8 + i + 1
+            })
+        })
+    });
+    let in_tail = tail
+        .iter()
         .enumerate()
-        .filter(|&(_, b)| b == b'\n')
-        .map(|(i, _)| i + 1)
+        .filter(|&(_, &b)| b == b'\n')
+        .map(move |(i, _)| whole + i + 1);
+    in_words.chain(in_tail)
 }
 
 #[cfg(test)]
@@ -139,6 +167,30 @@ mod tests {
         assert_eq!(idx, LineIndex::new(&format!("{a}{b}")));
         idx.truncate(a.len());
         assert_eq!(idx, LineIndex::new(a));
+    }
+
+    #[test]
+    fn newlines_are_found_in_words_and_in_the_tail() {
+        for n in 0..40 {
+            let src: String = (0..n)
+                .map(|i| if i % 3 == 1 { '\n' } else { 'x' })
+                .collect();
+            let slow: Vec<usize> = src
+                .bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1)
+                .collect();
+            assert_eq!(memchr_newlines(&src).collect::<Vec<_>>(), slow, "{src:?}");
+        }
+        let odd = "\u{8a}\n\u{10a}\n\n\n\n\n\n\n\né\n";
+        let slow: Vec<usize> = odd
+            .bytes()
+            .enumerate()
+            .filter(|&(_, b)| b == b'\n')
+            .map(|(i, _)| i + 1)
+            .collect();
+        assert_eq!(memchr_newlines(odd).collect::<Vec<_>>(), slow);
     }
 
     #[test]
