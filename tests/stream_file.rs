@@ -1,4 +1,5 @@
-//! `--stream x=@file`: a stream read from a file while `each` runs.
+//! `--stream x=@file`: a stream read from a file while `each` runs, by
+//! either engine, with the same output and the same errors.
 
 use std::io::Write;
 
@@ -29,14 +30,24 @@ fn at(f: &NamedTempFile) -> String {
     format!("@{}", f.path().display())
 }
 
-/// (stdout, stderr, exit code) of `wb run` with these arguments.
+/// (stdout, stderr, exit code) of `wb run` with these arguments, which the
+/// cell (`--engine cell`) must give exactly as the interpreter does.
 fn run(args: &[&str]) -> (String, String, i32) {
-    let out = wb().arg("run").args(args).output().expect("wb runs");
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code().unwrap_or(-1),
-    )
+    let once = |engine: &str| {
+        let out = wb()
+            .args(["run", "--engine", engine])
+            .args(args)
+            .output()
+            .expect("wb runs");
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+            out.status.code().unwrap_or(-1),
+        )
+    };
+    let interp = once("interp");
+    assert_eq!(once("cell"), interp, "the engines differ on {args:?}");
+    interp
 }
 
 const ZIP: &str = "board 1\nstream x, y\neach x, y {\n  read x * y\n}\n";
@@ -215,14 +226,14 @@ fn an_empty_file_is_an_empty_stream() {
 }
 
 #[test]
-fn file_streams_bind_beside_the_values_and_load_on_request() {
+fn file_streams_bind_beside_the_values() {
     use wb::interp::{bind_with_files, Overrides, Source};
     let numbers = file("4 5\n6\n");
     let src = "board 1\nstream x, y = [1]\neach x {\n  read x\n}\neach y {\n  read y\n}\n";
     let parsed = wb::syntax::parse(src);
     let analysis = wb::check::check(&parsed.program, None);
     let files = vec![("x".to_owned(), numbers.path().to_path_buf())];
-    let (mut bindings, stream_files) = bind_with_files(
+    let (bindings, stream_files) = bind_with_files(
         &analysis.symbols,
         &parsed.program.names,
         &Overrides::default(),
@@ -234,9 +245,40 @@ fn file_streams_bind_beside_the_values_and_load_on_request() {
         stream_files.source(1, &bindings),
         Source::Values(&[1.0][..])
     );
-    assert_eq!(bindings.streams[0], Vec::<f64>::new());
-    stream_files
-        .load_into(&mut bindings)
-        .expect("the file reads");
-    assert_eq!(bindings.streams, vec![vec![4.0, 5.0, 6.0], vec![1.0]]);
+    assert_eq!(bindings.streams, vec![vec![], vec![1.0]]);
+}
+
+#[test]
+fn an_error_in_the_body_names_the_element_read_from_the_file() {
+    let numbers = file("1 2 0 4");
+    let p =
+        program("board 2\nstream x\nwrite s = 0\neach x {\n  write s = s + 1 / x\n  read s\n}\n");
+    let (out, err, code) = run(&[
+        p.path().to_str().expect("a UTF-8 path"),
+        "--stream",
+        &format!("x={}", at(&numbers)),
+    ]);
+    assert_eq!((out.as_str(), code), ("s = 1\ns = 1.5\n", 1));
+    assert!(
+        err.contains("error[wb::div_zero]: division by zero in `1 / x`, in `write s = s + 1 / x` (element 2: x = 0)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_repeat_inside_a_file_loop_fails_with_both_loops_named() {
+    let numbers = file("1 2 1e308");
+    let p = program(
+        "board 2\nstream x\nwrite s = 0\neach x {\n  repeat 3 {\n    write s = s + x\n  }\n  read s\n}\n",
+    );
+    let (out, err, code) = run(&[
+        p.path().to_str().expect("a UTF-8 path"),
+        "--stream",
+        &format!("x={}", at(&numbers)),
+    ]);
+    assert_eq!((out.as_str(), code), ("s = 3\ns = 9\n", 1));
+    assert!(
+        err.contains("(element 2: x = 1e308, repeat iteration 2 of 3)"),
+        "{err}"
+    );
 }

@@ -31,7 +31,8 @@ use crate::arith::{self, ArithError};
 use crate::board::Board;
 use crate::diag::{Code, Diagnostic};
 use crate::interp::{
-    board_line, runtime_error, statement_head, Bindings, Fault, Observer, Read, Whereabout,
+    board_line, runtime_error, statement_head, Bindings, Fault, FileElements, Observer, Read,
+    StreamFiles, Whereabout, STREAM_FILE_HELP,
 };
 use crate::number;
 use crate::syntax::{BinOp, Span};
@@ -150,6 +151,12 @@ struct Pending {
     action: usize,
     stmt: usize,
     fault: Fault,
+    /// A failure of `each` itself while reading element `e`
+    /// (`Some(e)`): the diagnostic leaves out that element's level, which
+    /// has no values yet, and gives `e` as its element.
+    reading: Option<u64>,
+    /// The diagnostic's help, if it has one.
+    help: Option<&'static str>,
 }
 
 /// A cell ready to run, with its buffers. Reuse one engine for many batches:
@@ -255,6 +262,17 @@ impl<'c> Engine<'c> {
     /// Runs every row of `batch`; reads go to `sink`. A batch whose shape
     /// does not fit the cell is refused.
     pub fn run(&mut self, batch: &Batch, sink: &mut dyn Sink) -> Result<Outcome, Diagnostic> {
+        self.run_with(batch, None, sink)
+    }
+
+    /// [`Engine::run`], with the streams `files` names read from their files
+    /// when the batch has one row.
+    fn run_with(
+        &mut self,
+        batch: &Batch,
+        files: Option<&StreamFiles>,
+        sink: &mut dyn Sink,
+    ) -> Result<Outcome, Diagnostic> {
         let rows = batch.rows();
         let shape_ok = batch.scalars.nrows() == self.cell.inputs.len()
             && batch.streams.len() == self.cell.streams.len()
@@ -285,6 +303,7 @@ impl<'c> Engine<'c> {
                 scalars,
                 rows,
                 streams: &batch.streams,
+                files: files.filter(|_| rows == 1),
             };
             let cell = self.cell;
             let planned = self.run_plan(&data, sink);
@@ -361,12 +380,25 @@ impl<'c> Engine<'c> {
         bindings: &Bindings,
         obs: &mut dyn Observer,
     ) -> Result<usize, Diagnostic> {
+        self.run_one_with_files(bindings, &StreamFiles::default(), obs)
+    }
+
+    /// [`Engine::run_one`], with the streams `files` names read from their
+    /// files element by element while `each` runs, as the interpreter reads
+    /// them: memory stays flat however long they are, and a bad file fails
+    /// where the interpreter fails (`wb::stream_file`, `wb::stream_length`).
+    pub fn run_one_with_files(
+        &mut self,
+        bindings: &Bindings,
+        files: &StreamFiles,
+        obs: &mut dyn Observer,
+    ) -> Result<usize, Diagnostic> {
         let batch = Batch::from_bindings(self.cell, std::slice::from_ref(bindings));
         let mut sink = ObserverSink {
             cell: self.cell,
             obs,
         };
-        let mut outcome = self.run(&batch, &mut sink)?;
+        let mut outcome = self.run_with(&batch, Some(files), &mut sink)?;
         match outcome.failures.pop() {
             Some((_, d)) => Err(d),
             None => Ok(outcome.peak),
@@ -421,6 +453,11 @@ impl<'c> Engine<'c> {
 
     fn each(&mut self, node: &EachNode, data: &Data, sink: &mut dyn Sink) {
         let n = self.n;
+        if let Some(files) = data.files {
+            if n == 1 && node.streams.iter().any(|&(s, _, _)| files.get(s).is_some()) {
+                return self.each_files(node, data, files, sink);
+            }
+        }
         let mut longest = 0;
         for k in 0..n {
             if !self.on[k] {
@@ -436,22 +473,14 @@ impl<'c> Engine<'c> {
             if let Some(bad) = lens.iter().position(|&l| l != len) {
                 let (a, b) = (node.streams[0], node.streams[bad]);
                 let names = &self.cell.names;
+                let (a, b_name) = (names.text(a.1), names.text(b.1));
                 self.pending.push(Pending {
                     row: k,
                     action: usize::MAX,
                     stmt: node.stmt,
-                    fault: Fault {
-                        code: Code::StreamLength,
-                        message: format!(
-                            "the zipped streams have different lengths: `{}` has {} elements, `{}` has {}",
-                            names.text(a.1),
-                            len,
-                            names.text(b.1),
-                            lens[bad]
-                        ),
-                        span: b.2,
-                        label: format!("{} elements", lens[bad]),
-                    },
+                    fault: Fault::lengths_differ(a, len, b_name, lens[bad], b.2),
+                    reading: None,
+                    help: None,
                 });
                 continue;
             }
@@ -462,7 +491,8 @@ impl<'c> Engine<'c> {
             self.settle_failures(None);
         }
         self.levels.push(Level::Each { element: 0 });
-        self.each_streams = node.streams.iter().map(|&(s, id, _)| (s, id)).collect();
+        let ids = node.streams.iter().map(|&(s, id, _)| (s, id)).collect();
+        let outer = std::mem::replace(&mut self.each_streams, ids);
         for element in 0..longest {
             for k in 0..n {
                 self.on[k] = self.alive[k] && element < self.lens[k];
@@ -489,8 +519,120 @@ impl<'c> Engine<'c> {
             self.nodes(&node.body, data, sink);
         }
         self.levels.pop();
-        self.each_streams.clear();
+        self.each_streams = outer;
         self.reset_on();
+    }
+
+    /// `each` over streams of which some are read from files, for a chunk
+    /// of one row ([`Engine::run_one_with_files`]): the elements are pulled
+    /// one at a time, as the interpreter pulls them, so memory does not
+    /// grow with the streams, and a stream that ends early or holds
+    /// something that is not a number fails at the element where the
+    /// interpreter fails.
+    fn each_files(
+        &mut self,
+        node: &EachNode,
+        data: &Data,
+        files: &StreamFiles,
+        sink: &mut dyn Sink,
+    ) {
+        if !self.on[0] {
+            return;
+        }
+        let names = &self.cell.names;
+        let mut cursors = Vec::with_capacity(node.streams.len());
+        for &(s, id, span) in &node.streams {
+            cursors.push(match files.get(s) {
+                Some(file) => match file.open() {
+                    Ok(e) => Cursor::File(Box::new(e)),
+                    Err(e) => {
+                        let fault = Fault::stream_file(names.text(id), &e, span);
+                        return self.each_failed(node, fault, None, Some(STREAM_FILE_HELP));
+                    }
+                },
+                None => Cursor::Memory {
+                    values: data.streams.get(s).map_or(&[][..], |c| c.row(self.start)),
+                    next: 0,
+                },
+            });
+        }
+        self.levels.push(Level::Each { element: 0 });
+        let ids = node.streams.iter().map(|&(s, id, _)| (s, id)).collect();
+        let outer = std::mem::replace(&mut self.each_streams, ids);
+        let k = self.file.k;
+        'elements: for element in 0u64.. {
+            self.on[0] = self.alive[0];
+            self.refresh_on();
+            // One element from every stream before judging, so that a
+            // stream that ends is told apart from one that goes on.
+            let (mut ended, mut going) = (None, None);
+            for (c, cursor) in cursors.iter_mut().enumerate() {
+                let (s, id, span) = node.streams[c];
+                let next = match cursor {
+                    Cursor::Memory { values, next } => {
+                        let v = values.get(*next).copied();
+                        *next += usize::from(v.is_some());
+                        Ok(v)
+                    }
+                    Cursor::File(f) => f.next_value(),
+                };
+                match next {
+                    Ok(Some(v)) => {
+                        self.file.elems[s * k] = v;
+                        going.get_or_insert(c);
+                    }
+                    Ok(None) => {
+                        ended.get_or_insert(c);
+                    }
+                    Err(e) => {
+                        let fault = Fault::stream_file(names.text(id), &e, span);
+                        let help = Some(STREAM_FILE_HELP);
+                        self.each_failed(node, fault, Some(element), help);
+                        break 'elements;
+                    }
+                }
+            }
+            match (ended, going) {
+                (None, _) => {}
+                (Some(_), None) => break,
+                (Some(e), Some(g)) => {
+                    let (ended, going) = (node.streams[e], node.streams[g]);
+                    let (e_name, g_name) = (names.text(ended.1), names.text(going.1));
+                    let fault = Fault::ended_early(e_name, g_name, element, ended.2);
+                    self.each_failed(node, fault, Some(element), None);
+                    break;
+                }
+            }
+            if let Some(Level::Each { element: e }) = self.levels.last_mut() {
+                *e = element;
+            }
+            self.nodes(&node.body, data, sink);
+            if !self.alive[0] {
+                break;
+            }
+        }
+        self.levels.pop();
+        self.each_streams = outer;
+        self.reset_on();
+    }
+
+    /// The one row of a chunk fails in the `each` statement itself.
+    fn each_failed(
+        &mut self,
+        node: &EachNode,
+        fault: Fault,
+        reading: Option<u64>,
+        help: Option<&'static str>,
+    ) {
+        self.pending.push(Pending {
+            row: 0,
+            action: usize::MAX,
+            stmt: node.stmt,
+            fault,
+            reading,
+            help,
+        });
+        self.settle_failures(None);
     }
 
     fn step(&mut self, step: &Step, data: &Data, sink: &mut dyn Sink) {
@@ -529,6 +671,8 @@ impl<'c> Engine<'c> {
                             action: instr.action,
                             stmt: step.actions[instr.action].stmt,
                             fault: arith_fault(&cell.src, err, instr),
+                            reading: None,
+                            help: None,
                         });
                     }
                 }
@@ -582,6 +726,8 @@ impl<'c> Engine<'c> {
                             action: j,
                             stmt: action.stmt,
                             fault,
+                            reading: None,
+                            help: None,
                         });
                     };
                     match mode {
@@ -709,8 +855,12 @@ impl<'c> Engine<'c> {
         let f = &p.fault;
         let text = stmt.span.text(&cell.src);
         let head = statement_head(text, is_loop(text));
-        let levels: Vec<Whereabout> = self
-            .levels
+        // A failure while reading an element is outside that element.
+        let shown = match p.reading {
+            Some(_) => self.levels.len().saturating_sub(1),
+            None => self.levels.len(),
+        };
+        let levels: Vec<Whereabout> = self.levels[..shown]
             .iter()
             .map(|l| match l {
                 Level::Each { element } => Whereabout::Element {
@@ -732,7 +882,14 @@ impl<'c> Engine<'c> {
             })
             .collect();
         let board = self.board_line(p.stmt, p.row, extent);
-        runtime_error(f, stmt.span, &head, &levels, &board)
+        let mut d = runtime_error(f, stmt.span, &head, &levels, &board);
+        if p.reading.is_some() {
+            d.index = p.reading;
+        }
+        match p.help {
+            Some(help) => d.with_help(help),
+            None => d,
+        }
     }
 
     /// The board as the interpreter shows it, before statement `upto`.
@@ -787,6 +944,17 @@ struct Data<'a> {
     scalars: &'a [f64],
     rows: usize,
     streams: &'a [StreamColumn],
+    /// The streams read from files, for a batch of one row.
+    files: Option<&'a StreamFiles>,
+}
+
+/// Where the next element of one stream comes from, in
+/// [`Engine::each_files`].
+enum Cursor<'a> {
+    /// The row's sequence in the batch.
+    Memory { values: &'a [f64], next: usize },
+    /// A file, read as the loop goes.
+    File(Box<FileElements>),
 }
 
 /// Where operands are read from, for one chunk: the registers except the

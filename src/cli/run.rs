@@ -124,7 +124,7 @@ pub fn run(args: RunArgs) -> i32 {
         }
     }
     let bound = interp::bind_with_files(&analysis.symbols, &program.names, &overrides, &files);
-    let (mut bindings, stream_files) = match bound {
+    let (bindings, stream_files) = match bound {
         Ok(b) => b,
         Err(d) => {
             fail(&args, &source, &[d], Some(&analysis), &[]);
@@ -133,12 +133,14 @@ pub fn run(args: RunArgs) -> i32 {
     };
     let capacity = analysis.capacity.unwrap_or(0);
     if args.engine == EngineKind::Cell {
-        // The cell runs whole sequences: file streams are read in first.
-        if let Err(e) = stream_files.load_into(&mut bindings) {
-            usage_error(&format!("--stream: {e}"));
-            return EXIT_USAGE;
-        }
-        return run_cell(&args, &source, &program, &analysis, &bindings);
+        return run_cell(
+            &args,
+            &source,
+            &program,
+            &analysis,
+            &bindings,
+            &stream_files,
+        );
     }
     let mut machine = Machine::new(
         &program,
@@ -239,6 +241,7 @@ fn run_cell(
     program: &wb::syntax::Program,
     analysis: &Analysis,
     bindings: &interp::Bindings,
+    files: &interp::StreamFiles,
 ) -> i32 {
     let compiled = match wb::cell::compile(program, analysis, &source.text) {
         Ok(c) => c,
@@ -256,7 +259,11 @@ fn run_cell(
         stop: output::interrupt_flag(),
         error: None,
     };
-    let result = wb::cell::Engine::with_chunk(&compiled, 1).run_one(bindings, &mut printer);
+    let result = wb::cell::Engine::with_chunk(&compiled, 1).run_one_with_files(
+        bindings,
+        files,
+        &mut printer,
+    );
     let Printer { reads, error, .. } = printer;
     finish(args, source, analysis, (reads, error), out, result)
 }

@@ -9,7 +9,7 @@
 use std::sync::atomic::Ordering;
 
 use super::code::{Code as Instructions, Compiled, Kind};
-use super::fault::Fault;
+use super::fault::{Fault, STREAM_FILE_HELP};
 use super::source::{FileElements, Source, StreamError};
 use super::{Level, Machine, Run};
 use crate::diag::{Code, Diagnostic};
@@ -224,17 +224,13 @@ impl Machine<'_> {
     /// `wb::stream_length` at the element where `ended` has none and
     /// `going` has one.
     fn ended_early(&self, stmt: &Stmt, ended: Ident, going: Ident, element: u64) -> Diagnostic {
-        let f = Fault {
-            code: Code::StreamLength,
-            message: format!(
-                "the zipped streams have different lengths: `{}` ends after {element} {}, `{}` has more",
-                self.names.text(ended.id),
-                if element == 1 { "element" } else { "elements" },
-                self.names.text(going.id),
-            ),
-            span: ended.span,
-            label: format!("ends after {element}"),
-        };
+        let names = &self.names;
+        let f = Fault::ended_early(
+            names.text(ended.id),
+            names.text(going.id),
+            element,
+            ended.span,
+        );
         self.outside_element(stmt, f, Some(element))
     }
 
@@ -247,17 +243,9 @@ impl Machine<'_> {
         err: &StreamError,
         element: Option<u64>,
     ) -> Diagnostic {
-        let f = Fault {
-            code: Code::StreamFile,
-            message: format!(
-                "the stream `{}` cannot be read: {err}",
-                self.names.text(stream.id)
-            ),
-            span: stream.span,
-            label: format!("read from {}", err.path.display()),
-        };
-        let d = self.outside_element(stmt, f, element);
-        d.with_help("a stream file holds numbers separated by commas, spaces or newlines")
+        let f = Fault::stream_file(self.names.text(stream.id), err, stream.span);
+        self.outside_element(stmt, f, element)
+            .with_help(STREAM_FILE_HELP)
     }
 
     /// A failure of the loop itself, at `element`: described without the

@@ -2,6 +2,7 @@
 //! loops it ran, and the board when it failed.
 
 use super::code::{Code as Instructions, EvalError};
+use super::source::StreamError;
 use super::{Level, Machine};
 use crate::arith::ArithError;
 use crate::check::NameKind;
@@ -23,7 +24,49 @@ pub struct Fault {
     pub label: String,
 }
 
+/// The help of a `wb::stream_file` error.
+pub const STREAM_FILE_HELP: &str =
+    "a stream file holds numbers separated by commas, spaces or newlines";
+
 impl Fault {
+    /// `wb::stream_length` before the first element: the first stream `a`
+    /// has `len` elements, `b` (written at `span`) has `other`.
+    pub fn lengths_differ(a: &str, len: usize, b: &str, other: usize, span: Span) -> Fault {
+        Fault {
+            code: Code::StreamLength,
+            message: format!(
+                "the zipped streams have different lengths: `{a}` has {len} elements, `{b}` has {other}"
+            ),
+            span,
+            label: format!("{other} elements"),
+        }
+    }
+
+    /// `wb::stream_length` at element `element`, where the stream `ended`
+    /// (written at `span`) has none and `going` has one.
+    pub fn ended_early(ended: &str, going: &str, element: u64, span: Span) -> Fault {
+        Fault {
+            code: Code::StreamLength,
+            message: format!(
+                "the zipped streams have different lengths: `{ended}` ends after {element} {}, `{going}` has more",
+                if element == 1 { "element" } else { "elements" },
+            ),
+            span,
+            label: format!("ends after {element}"),
+        }
+    }
+
+    /// `wb::stream_file`: the stream `name` (written at `span`) cannot be
+    /// read from its file. Its diagnostic takes [`STREAM_FILE_HELP`].
+    pub fn stream_file(name: &str, err: &StreamError, span: Span) -> Fault {
+        Fault {
+            code: Code::StreamFile,
+            message: format!("the stream `{name}` cannot be read: {err}"),
+            span,
+            label: format!("read from {}", err.path.display()),
+        }
+    }
+
     /// An arithmetic failure at `span` of `src` (`remainder`: the operation
     /// was `%`).
     pub fn arith(src: &str, err: ArithError, span: Span, remainder: bool) -> Fault {

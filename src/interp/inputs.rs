@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::source::{Source, StreamError, StreamFile};
+use super::source::{Source, StreamFile};
 use crate::check::Symbols;
 use crate::diag::{Code, Diagnostic};
 use crate::syntax::Names;
@@ -106,21 +106,6 @@ impl StreamFiles {
             Some(f) => Source::File(f),
             None => Source::Values(bindings.streams.get(i).map_or(&[], Vec::as_slice)),
         }
-    }
-
-    /// Reads every file stream into `bindings`, for a caller that needs
-    /// whole sequences (the interpreter does not: it reads as it goes).
-    pub fn load_into(&self, bindings: &mut Bindings) -> Result<(), StreamError> {
-        for (i, f) in self.files.iter().enumerate() {
-            if let Some(file) = f {
-                let values = file.read_all()?;
-                if bindings.streams.len() <= i {
-                    bindings.streams.resize(i + 1, Vec::new());
-                }
-                bindings.streams[i] = values;
-            }
-        }
-        Ok(())
     }
 }
 

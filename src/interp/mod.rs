@@ -19,7 +19,9 @@ pub use source::{parse_number, Elements, FileElements, Source, StreamError, Stre
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use self::code::{Compiled, Compiler, Fast, Kind, Scope};
-pub use self::fault::{board_line, runtime_error, statement_head, whereabouts, Fault, Whereabout};
+pub use self::fault::{
+    board_line, runtime_error, statement_head, whereabouts, Fault, Whereabout, STREAM_FILE_HELP,
+};
 use crate::arith;
 use crate::board::Board;
 use crate::check::{NameKind, Symbols};
