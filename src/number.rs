@@ -6,10 +6,20 @@
 /// `1.5e-7`: the shortest decimal that parses back to the same bits, with no
 /// trailing `.0`.
 pub fn format(v: f64) -> String {
-    let s = format!("{v:?}");
-    match s.strip_suffix(".0") {
-        Some(int) => int.to_owned(),
-        None => s,
+    let mut s = String::new();
+    write(&mut s, v);
+    s
+}
+
+/// Appends `v` to `out` as [`format`] writes it (no allocation of its own,
+/// for a caller writing many values).
+pub fn write(out: &mut String, v: f64) {
+    use std::fmt::Write as _;
+    let start = out.len();
+    // Writing to a String cannot fail.
+    let _ = write!(out, "{v:?}");
+    if out[start..].ends_with(".0") {
+        out.truncate(out.len() - 2);
     }
 }
 

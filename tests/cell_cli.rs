@@ -183,6 +183,26 @@ fn batch_reports_a_missing_input_per_row() {
 }
 
 #[test]
+fn batch_cells_and_names_may_be_padded_with_spaces() {
+    let (_d, prog) = temp(
+        "p.wb",
+        "board 2\ninput a, b = 10\nstream x\nwrite s = a + b\neach x {\n  write s = s + x\n}\nread s\n",
+    );
+    // Spaces and tabs around names, numbers and stream elements are not
+    // part of them; an all-space cell is empty.
+    let (_e, csv) = temp(
+        "in.csv",
+        " a ,\tb, x \n 1 , 2 , 3 ; 4 \n-0.5,  ,\t\n 2e0 ,\t-7.25 , 1;;2 \n",
+    );
+    wb().args(["run", "--batch"])
+        .arg(&csv)
+        .arg(&prog)
+        .assert()
+        .success()
+        .stdout("s,error\n10,\n9.5,\n-2.25,\n");
+}
+
+#[test]
 fn batch_refuses_an_unknown_column_or_a_bad_number() {
     let (_d, prog) = temp("p.wb", "board 1\ninput a = 1\nread a\n");
     let (_e, csv) = temp("in.csv", "a,z\n1,2\n");

@@ -73,9 +73,10 @@ pub fn run_csv(
     input: impl IoRead,
     output: impl Write,
 ) -> Result<Summary, BatchError> {
+    // Fields are trimmed of ASCII whitespace where they are read (in place,
+    // with no copy), not by the reader.
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
-        .trim(csv::Trim::All)
         .flexible(false)
         .from_reader(input);
     let header = reader
@@ -84,7 +85,7 @@ pub fn run_csv(
         .clone();
     let mut columns = Vec::new();
     let mut seen = Vec::new();
-    for name in header.iter() {
+    for name in header.iter().map(str::trim_ascii) {
         let col = if let Some(i) = cell.inputs.iter().position(|&n| cell.names.text(n) == name) {
             Column::Scalar(i)
         } else if let Some(i) = cell
@@ -121,19 +122,21 @@ pub fn run_csv(
 
     let mut engine = Engine::new(cell);
     let mut summary = Summary::default();
-    let mut records = reader.records();
+    let mut record = csv::StringRecord::new();
     let mut chunk = Chunk::new(cell);
     loop {
         chunk.clear();
-        for rec in records.by_ref() {
-            let line = summary.rows + chunk.rows.len() + 2;
-            let rec = rec.map_err(|e| BatchError::Input(format!("line {line}: {e}")))?;
-            chunk.push(cell, defaults, &columns, &rec, line)?;
-            if chunk.rows.len() == ROWS_PER_CHUNK {
+        while chunk.rows < ROWS_PER_CHUNK {
+            let line = summary.rows + chunk.rows + 2;
+            let more = reader
+                .read_record(&mut record)
+                .map_err(|e| BatchError::Input(format!("line {line}: {e}")))?;
+            if !more {
                 break;
             }
+            chunk.push(cell, defaults, &columns, &record, line)?;
         }
-        if chunk.rows.is_empty() {
+        if chunk.rows == 0 {
             break;
         }
         let batch = chunk.batch(cell);
@@ -147,45 +150,59 @@ pub fn run_csv(
             .map_err(|d| BatchError::Input(d.message))?;
         for (row, d) in outcome.failures {
             if let Some(&r) = chunk.good.get(row) {
-                chunk.errors[r] = d.code.as_str().to_owned();
+                chunk.errors[r] = d.code.as_str();
             }
         }
-        let sites = cell.reads.len();
-        for r in 0..chunk.rows.len() {
+        let sites = chunk.sites;
+        for r in 0..chunk.rows {
             let fields = chunk.cells[r * sites..(r + 1) * sites]
                 .iter()
                 .map(String::as_str)
-                .chain(std::iter::once(chunk.errors[r].as_str()));
+                .chain(std::iter::once(chunk.errors[r]));
             writer.write_record(fields).map_err(output_error)?;
             if !chunk.errors[r].is_empty() {
                 summary.failed += 1;
             }
         }
-        summary.rows += chunk.rows.len();
+        summary.rows += chunk.rows;
     }
     writer.flush().map_err(BatchError::Output)?;
     Ok(summary)
 }
 
-/// One chunk of rows: parsed inputs and the output cells.
+/// One chunk of rows: the inputs of the rows that run, as the batch takes
+/// them, and the output cells. Its buffers are reused from chunk to chunk,
+/// so reading a row allocates nothing unless it has streams.
 struct Chunk {
-    /// Per chunk row: its scalars and streams (empty if the row has an error
-    /// before running).
-    rows: Vec<(Vec<f64>, Vec<Vec<f64>>)>,
-    /// Chunk rows that run, in order (batch row → chunk row).
+    /// Rows read into the chunk.
+    rows: usize,
+    /// Chunk rows that run, in order (batch row → chunk row); a row whose
+    /// inputs are not all given does not.
     good: Vec<usize>,
-    /// Output cells, `rows × reads`.
+    /// The scalars of the rows that run, row after row.
+    scalars: Vec<f64>,
+    /// The streams of the rows that run.
+    streams: Vec<StreamColumn>,
+    /// The row being read: each input's value, if it has one.
+    row_scalars: Vec<Option<f64>>,
+    row_streams: Vec<Option<Vec<f64>>>,
+    /// Output cells, `rows × reads` (only the first `rows × reads` are the
+    /// chunk's; all keep their capacity).
     cells: Vec<String>,
     /// Error code per chunk row (empty: none).
-    errors: Vec<String>,
+    errors: Vec<&'static str>,
     sites: usize,
 }
 
 impl Chunk {
     fn new(cell: &Cell) -> Chunk {
         Chunk {
-            rows: Vec::new(),
+            rows: 0,
             good: Vec::new(),
+            scalars: Vec::new(),
+            streams: vec![StreamColumn::new(); cell.streams.len()],
+            row_scalars: Vec::new(),
+            row_streams: Vec::new(),
             cells: Vec::new(),
             errors: Vec::new(),
             sites: cell.reads.len(),
@@ -193,9 +210,15 @@ impl Chunk {
     }
 
     fn clear(&mut self) {
-        self.rows.clear();
+        self.rows = 0;
         self.good.clear();
-        self.cells.clear();
+        self.scalars.clear();
+        for s in &mut self.streams {
+            *s = StreamColumn::new();
+        }
+        for c in &mut self.cells {
+            c.clear();
+        }
         self.errors.clear();
     }
 
@@ -207,69 +230,75 @@ impl Chunk {
         rec: &csv::StringRecord,
         line: usize,
     ) -> Result<(), BatchError> {
-        let mut scalars: Vec<Option<f64>> = defaults.scalars.clone();
-        scalars.resize(cell.inputs.len(), None);
-        let mut streams: Vec<Option<Vec<f64>>> = defaults.streams.clone();
-        streams.resize(cell.streams.len(), None);
-        for (field, col) in rec.iter().zip(columns) {
+        self.row_scalars.clear();
+        self.row_scalars.extend_from_slice(&defaults.scalars);
+        self.row_scalars.resize(cell.inputs.len(), None);
+        self.row_streams.clone_from(&defaults.streams);
+        self.row_streams.resize(cell.streams.len(), None);
+        for (field, col) in rec.iter().map(str::trim_ascii).zip(columns) {
             match *col {
                 Column::Scalar(i) => {
                     if !field.is_empty() {
-                        scalars[i] = Some(number_at(field, line, cell, col)?);
+                        self.row_scalars[i] = Some(number_at(field, line, cell, col)?);
                     }
                 }
                 Column::Stream(i) => {
                     let mut seq = Vec::new();
-                    for tok in field.split(';').map(str::trim).filter(|t| !t.is_empty()) {
+                    for tok in field
+                        .split(';')
+                        .map(str::trim_ascii)
+                        .filter(|t| !t.is_empty())
+                    {
                         seq.push(number_at(tok, line, cell, col)?);
                     }
-                    streams[i] = Some(seq);
+                    self.row_streams[i] = Some(seq);
                 }
             }
         }
-        let r = self.rows.len();
-        self.cells
-            .extend(std::iter::repeat_n(String::new(), self.sites));
-        if scalars.iter().any(Option::is_none) || streams.iter().any(Option::is_none) {
-            self.rows.push((Vec::new(), Vec::new()));
-            self.errors
-                .push(crate::diag::Code::MissingInput.as_str().to_owned());
+        let r = self.rows;
+        self.rows += 1;
+        let used = self.rows * self.sites;
+        if self.cells.len() < used {
+            self.cells.resize(used, String::new());
+        }
+        if self.row_scalars.iter().any(Option::is_none)
+            || self.row_streams.iter().any(Option::is_none)
+        {
+            self.errors.push(crate::diag::Code::MissingInput.as_str());
             return Ok(());
         }
-        self.rows.push((
-            scalars.into_iter().map(|v| v.unwrap_or(0.0)).collect(),
-            streams.into_iter().map(Option::unwrap_or_default).collect(),
-        ));
-        self.errors.push(String::new());
+        self.scalars
+            .extend(self.row_scalars.iter().map(|v| v.unwrap_or(0.0)));
+        for (col, seq) in self.streams.iter_mut().zip(&self.row_streams) {
+            col.push(seq.as_deref().unwrap_or(&[]));
+        }
+        self.errors.push("");
         self.good.push(r);
         Ok(())
     }
 
     fn batch(&self, cell: &Cell) -> Batch {
-        let mut b = Batch::zeros(cell, self.good.len());
-        for s in &mut b.streams {
-            *s = StreamColumn::new();
-        }
-        for (row, &r) in self.good.iter().enumerate() {
-            let (scalars, streams) = &self.rows[r];
-            for (i, v) in scalars.iter().enumerate() {
-                b.scalars[[i, row]] = *v;
-            }
-            for (col, seq) in b.streams.iter_mut().zip(streams) {
-                col.push(seq);
+        let (inputs, rows) = (cell.inputs.len(), self.good.len());
+        let mut b = Batch::zeros(cell, rows);
+        for (row, values) in self.scalars.chunks(inputs.max(1)).enumerate().take(rows) {
+            for (i, &v) in values.iter().enumerate() {
+                b.scalars[[i, row]] = v;
             }
         }
+        b.streams.clone_from(&self.streams);
         b
     }
 }
 
+/// The number in a CSV cell (already trimmed).
 fn number_at(text: &str, line: usize, cell: &Cell, col: &Column) -> Result<f64, BatchError> {
     let name = match *col {
         Column::Scalar(i) => cell.names.text(cell.inputs[i]),
         Column::Stream(i) => cell.names.text(cell.streams[i]),
     };
-    match text.parse::<f64>() {
-        Ok(v) if v.is_finite() => Ok(v),
+    let value = number::plain_decimal(text.as_bytes()).or_else(|| text.parse::<f64>().ok());
+    match value {
+        Some(v) if v.is_finite() => Ok(v),
         _ => Err(BatchError::Input(format!(
             "line {line}, column `{name}`: `{text}` is not a finite number"
         ))),
@@ -303,7 +332,7 @@ impl Sink for CsvSink<'_> {
                 if !cell.is_empty() {
                     cell.push(';');
                 }
-                cell.push_str(&number::format(v));
+                number::write(cell, v);
             }
         }
     }
