@@ -48,17 +48,6 @@ impl StreamFile {
         })
     }
 
-    /// Every element, read into memory (for a caller that needs the whole
-    /// sequence at once).
-    pub fn read_all(&self) -> Result<Vec<f64>, StreamError> {
-        let mut values = Vec::new();
-        let mut elements = self.open()?;
-        while let Some(v) = elements.next_value()? {
-            values.push(v);
-        }
-        Ok(values)
-    }
-
     fn error(&self, line: Option<u64>, message: String) -> StreamError {
         StreamError {
             path: self.path.clone(),
@@ -366,6 +355,18 @@ pub fn parse_number(s: &str) -> Result<f64, String> {
 mod tests {
     use super::*;
     use std::io::Write;
+
+    impl StreamFile {
+        /// Every element, read into memory.
+        fn read_all(&self) -> Result<Vec<f64>, StreamError> {
+            let mut values = Vec::new();
+            let mut elements = self.open()?;
+            while let Some(v) = elements.next_value()? {
+                values.push(v);
+            }
+            Ok(values)
+        }
+    }
 
     fn file(text: &[u8]) -> (tempfile::NamedTempFile, StreamFile) {
         let mut f = tempfile::NamedTempFile::new().expect("a temporary file");
