@@ -277,7 +277,9 @@ impl Chunk {
         Ok(())
     }
 
-    fn batch(&self, cell: &Cell) -> Batch {
+    /// The batch of the rows that run; it takes the chunk's streams
+    /// (`clear` starts them again).
+    fn batch(&mut self, cell: &Cell) -> Batch {
         let (inputs, rows) = (cell.inputs.len(), self.good.len());
         let mut b = Batch::zeros(cell, rows);
         for (row, values) in self.scalars.chunks(inputs.max(1)).enumerate().take(rows) {
@@ -285,7 +287,9 @@ impl Chunk {
                 b.scalars[[i, row]] = v;
             }
         }
-        b.streams.clone_from(&self.streams);
+        for (to, from) in b.streams.iter_mut().zip(&mut self.streams) {
+            *to = std::mem::take(from);
+        }
         b
     }
 }

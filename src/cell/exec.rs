@@ -231,8 +231,8 @@ impl<'c> Engine<'c> {
             file: Regfile {
                 k,
                 regs: vec![0.0; (cell.units + cell.temps) * k],
-                unit_reg: plan.unit_reg.clone(),
-                temp_reg: plan.temp_reg.clone(),
+                unit_reg: plan.end.0.clone(),
+                temp_reg: plan.end.1.clone(),
                 elems: vec![0.0; cell.streams.len() * k],
                 consts,
             },
@@ -1092,10 +1092,9 @@ struct Plan {
     /// Per planned step, in order: the renaming before it (to hand the step
     /// to the general path if it fails) and its occupancy.
     steps: Vec<Planned>,
-    /// The renaming every chunk starts from.
-    unit_reg: Vec<usize>,
-    temp_reg: Vec<usize>,
-    /// The renaming after the last planned step.
+    /// The renaming after the last planned step (every chunk's renaming
+    /// before its first step does not matter: the planned steps use their
+    /// registers as worked out here, and `run_plan` then sets this).
     end: (Vec<usize>, Vec<usize>),
 }
 
@@ -1140,8 +1139,6 @@ impl Plan {
         let mut plan = Plan {
             ops: Vec::new(),
             steps: Vec::new(),
-            unit_reg: unit_reg.clone(),
-            temp_reg: temp_reg.clone(),
             end: (Vec::new(), Vec::new()),
         };
         for node in &cell.nodes {

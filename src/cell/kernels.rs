@@ -44,38 +44,22 @@ impl Kernel {
     }
 }
 
-/// How many operations there are: 12 operators, 8 functions, `-`, copy.
-const OPS: usize = 22;
+/// The kernel tables' numbering: operators and functions in their
+/// declaration order (`BinOp::ALL`, `Func::ALL`), then `-`, then copy.
+const FUNCS: u8 = BinOp::ALL.len() as u8;
+const NEG: u8 = FUNCS + Func::ALL.len() as u8;
+const COPY: u8 = NEG + 1;
+
+/// How many operations there are.
+const OPS: usize = COPY as usize + 1;
 
 /// The operation's number in the kernel tables.
 fn code(op: InstrOp) -> u8 {
     match op {
-        InstrOp::Bin(o) => match o {
-            BinOp::Add => 0,
-            BinOp::Sub => 1,
-            BinOp::Mul => 2,
-            BinOp::Div => 3,
-            BinOp::Rem => 4,
-            BinOp::Pow => 5,
-            BinOp::Lt => 6,
-            BinOp::Le => 7,
-            BinOp::Gt => 8,
-            BinOp::Ge => 9,
-            BinOp::Eq => 10,
-            BinOp::Ne => 11,
-        },
-        InstrOp::Call(f) => match f {
-            Func::Min => 12,
-            Func::Max => 13,
-            Func::Abs => 14,
-            Func::Sqrt => 15,
-            Func::Exp => 16,
-            Func::Ln => 17,
-            Func::Tanh => 18,
-            Func::Sigmoid => 19,
-        },
-        InstrOp::Neg => 20,
-        InstrOp::Copy => 21,
+        InstrOp::Bin(o) => o as u8,
+        InstrOp::Call(f) => FUNCS + f as u8,
+        InstrOp::Neg => NEG,
+        InstrOp::Copy => COPY,
     }
 }
 
@@ -84,9 +68,9 @@ fn code(op: InstrOp) -> u8 {
 #[inline(always)]
 fn op(code: u8) -> InstrOp {
     match code {
-        0..=11 => InstrOp::Bin(BinOp::ALL[code as usize]),
-        12..=19 => InstrOp::Call(Func::ALL[code as usize - 12]),
-        20 => InstrOp::Neg,
+        c if c < FUNCS => InstrOp::Bin(BinOp::ALL[c as usize]),
+        c if c < NEG => InstrOp::Call(Func::ALL[(c - FUNCS) as usize]),
+        NEG => InstrOp::Neg,
         _ => InstrOp::Copy,
     }
 }
