@@ -144,6 +144,54 @@ pub struct Diagnostic {
     pub note: Option<String>,
     /// The loop element where a run-time error happened.
     pub index: Option<u64>,
+    /// The suggestions as edits, shared by the rendered help, JSON
+    /// (`fixes`), `--fix` and editors (LANGUAGE.md §7).
+    pub fixes: Vec<Fix>,
+}
+
+/// How sure a suggestion is that applying it does what it says (as rustc's
+/// `Applicability`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Applicability {
+    /// Applying the edits removes this diagnostic, adds none anywhere in the
+    /// program, and leaves the program's reads as they were: `--fix` and
+    /// editors may apply it without asking.
+    MachineApplicable,
+    /// Probably right, but it changes something the user should look at
+    /// (for example the text a `read` prints): offered, never applied alone.
+    MaybeIncorrect,
+}
+
+impl Applicability {
+    /// The name used in JSON: `machine-applicable`, `maybe-incorrect`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applicability::MachineApplicable => "machine-applicable",
+            Applicability::MaybeIncorrect => "maybe-incorrect",
+        }
+    }
+}
+
+/// One text edit: replace the bytes of `span` with `replacement`. An empty
+/// span is an insertion at its start (for "add a line before line N", the
+/// start of that line).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edit {
+    /// The bytes replaced (empty: an insertion).
+    pub span: Span,
+    /// What replaces them.
+    pub replacement: String,
+}
+
+/// A suggestion as data: what it does in words, the edits, how sure it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    /// In words, as the help says it (`add \`forget bd\` before line 6`).
+    pub message: String,
+    /// The edits, in source order, not overlapping.
+    pub edits: Vec<Edit>,
+    /// Whether it may be applied without a person looking.
+    pub applicability: Applicability,
 }
 
 impl Diagnostic {
@@ -166,6 +214,7 @@ impl Diagnostic {
             help: None,
             note: None,
             index: None,
+            fixes: Vec::new(),
         }
     }
 
@@ -192,6 +241,7 @@ impl Diagnostic {
             help: None,
             note: None,
             index: None,
+            fixes: Vec::new(),
         }
     }
 
@@ -208,6 +258,12 @@ impl Diagnostic {
     /// Sets the help.
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
+        self
+    }
+
+    /// Adds a suggestion as data.
+    pub fn with_fix(mut self, fix: Fix) -> Self {
+        self.fixes.push(fix);
         self
     }
 
