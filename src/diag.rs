@@ -292,14 +292,18 @@ impl Diagnostic {
         self.primary_span().map_or(0, |s| s.start)
     }
 
-    /// The diagnostic as a JSON object (LANGUAGE.md §3).
+    /// The diagnostic as a JSON object (LANGUAGE.md §3): `code`,
+    /// `severity`, `message`, `line`, `column`, `help`, `note`, `index` in
+    /// that order, then `end_line`, `end_column`, `labels` and `fixes`
+    /// (docs/diagnostics.md has the schema).
     pub fn to_json(&self, src: &str, lines: &LineIndex) -> Value {
         let mut obj = json!({
             "code": self.code.as_str(),
             "severity": match self.severity { Severity::Error => "error", Severity::Warning => "warning" },
             "message": self.message,
         });
-        if let Some(span) = self.primary_span() {
+        let primary = self.primary_span();
+        if let Some(span) = primary {
             let (line, column) = lines.line_col(src, span.start as usize);
             obj["line"] = json!(line);
             obj["column"] = json!(column);
@@ -313,8 +317,77 @@ impl Diagnostic {
         if let Some(index) = self.index {
             obj["index"] = json!(index);
         }
+        if let Some(span) = primary {
+            let (line, column) = lines.line_col(src, span.end as usize);
+            obj["end_line"] = json!(line);
+            obj["end_column"] = json!(column);
+        }
+        obj["labels"] = Value::Array(
+            self.labels
+                .iter()
+                .map(|l| {
+                    let mut o = span_json(l.span, src, lines);
+                    o["text"] = json!(l.text);
+                    o["primary"] = json!(l.primary);
+                    o
+                })
+                .collect(),
+        );
+        obj["fixes"] = Value::Array(
+            self.fixes
+                .iter()
+                .map(|f| {
+                    json!({
+                        "message": f.message,
+                        "applicability": f.applicability.as_str(),
+                        "edits": f.edits.iter().map(|e| {
+                            let mut o = span_json(e.span, src, lines);
+                            o["replacement"] = json!(e.replacement);
+                            o
+                        }).collect::<Vec<_>>(),
+                    })
+                })
+                .collect(),
+        );
         obj
     }
+
+    /// [`Diagnostic::to_json`] with the file's name (`"file"`) after the
+    /// place.
+    pub fn to_json_in(&self, file: &str, src: &str, lines: &LineIndex) -> Value {
+        let mut obj = self.to_json(src, lines);
+        if let Value::Object(map) = &mut obj {
+            let mut out = serde_json::Map::new();
+            for (k, v) in std::mem::take(map) {
+                let after = k == "end_column";
+                out.insert(k, v);
+                if after {
+                    out.insert("file".to_owned(), json!(file));
+                }
+            }
+            if !out.contains_key("file") {
+                out.insert("file".to_owned(), json!(file));
+            }
+            *map = out;
+        }
+        obj
+    }
+}
+
+/// A span as JSON: where it starts and ends, as 1-based line and column
+/// (in characters) and as byte offsets (`end` exclusive).
+fn span_json(span: Span, src: &str, lines: &LineIndex) -> Value {
+    let (s, e) = clamp(src, span.start as usize, span.end as usize);
+    let (line, column) = lines.line_col(src, s);
+    let (end_line, end_column) = lines.line_col(src, e);
+    json!({
+        "line": line,
+        "column": column,
+        "end_line": end_line,
+        "end_column": end_column,
+        "start": s,
+        "end": e,
+    })
 }
 
 /// How to render diagnostics for a person.

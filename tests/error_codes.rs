@@ -55,7 +55,7 @@ code_test!(
     Some(2),
     "board 3\nread 1e999\n"
 );
-code_test!(no_board, "wb::no_board", None, "read 1\n");
+code_test!(no_board, "wb::no_board", Some(1), "read 1\n");
 code_test!(
     bad_capacity_zero,
     "wb::bad_capacity",
