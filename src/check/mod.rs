@@ -1061,6 +1061,7 @@ impl Checker {
         {
             // At the first statement, or at 1:1 of an empty program.
             let at = self.first_item.unwrap_or(Span::new(0, 0));
+            let n = self.peak.max(1);
             self.diagnostics.insert(
                 0,
                 Diagnostic::error(
@@ -1071,7 +1072,16 @@ impl Checker {
                 )
                 .with_help(
                     "start the program with `board N` (N slots), or run with `--capacity N`",
-                ),
+                )
+                .with_fix(advice::fix(
+                    format!("add `board {n}` as the first line (the most slots the program uses at once)"),
+                    vec![advice::replace(
+                        Span::new(at.start as usize, at.start as usize),
+                        &format!("board {n}\n"),
+                    )],
+                    // A budget is the author's to choose.
+                    Applicability::MaybeIncorrect,
+                )),
             );
         }
         diag::sort(&mut self.diagnostics);
