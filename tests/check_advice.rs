@@ -371,3 +371,35 @@ fn a_flood_of_warnings_is_capped_with_a_count() {
     assert_eq!(denied.status.code(), Some(1));
     assert!(stderr(&denied).contains("error[wb::dead_write]"));
 }
+
+/// Every syntax error is reported (recovery at the next statement
+/// boundary), each slip with its own help; `print x`'s fix, followed, is
+/// `read x`.
+#[test]
+fn every_syntax_error_is_reported_with_help_for_the_slip() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/check/syntax_slips.wb");
+    let file = file.to_str().expect("UTF-8 path");
+    let out = check(&[file]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(err.matches("error[wb::syntax]").count(), 7, "{err}");
+    for help in [
+        "write `read x`",
+        "a `write` assigns with a single `=`",
+        "`sqrt(2)`",
+        "a power is written with `^`",
+        "a default is a number",
+        "declarations come first, at the top level, not inside a loop",
+        "`repeat` takes a whole-number constant",
+    ] {
+        assert!(err.contains(help), "{help}: {err}");
+    }
+    let (_dir, p) = scratch("print.wb", "board 1\ninput x = 4\nprint x\n");
+    let v = json(&[&p]);
+    let followed = apply(
+        "board 1\ninput x = 4\nprint x\n",
+        &v["diagnostics"][0]["fixes"][0],
+    );
+    std::fs::write(&p, &followed).expect("writable");
+    assert_eq!(run_out(&[&p]), "x = 4\n");
+}
