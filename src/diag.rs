@@ -485,6 +485,47 @@ fn render_with(
         out.push_str(line);
         out.push('\n');
     }
+    if let Some(note) = &diag.note {
+        // Context, not advice: after the help, as rustc prints its notes.
+        let word = if style.color {
+            "\x1b[1mnote\x1b[0m"
+        } else {
+            "note"
+        };
+        out.push_str(&wrap(&format!("  {word}: "), note, style.width));
+    }
+    out
+}
+
+/// `text` after `lead`, wrapped at `width` on spaces, continuation lines
+/// under the text.
+fn wrap(lead: &str, text: &str, width: usize) -> String {
+    let indent = "        ";
+    let mut out = String::from(lead);
+    let mut col = lead.chars().count();
+    for (i, line) in text.lines().enumerate() {
+        if i > 0 {
+            out.push('\n');
+            out.push_str(indent);
+            col = indent.len();
+        }
+        let mut first = true;
+        for word in line.split(' ') {
+            let w = word.chars().count();
+            if !first && col + 1 + w > width {
+                out.push('\n');
+                out.push_str(indent);
+                col = indent.len();
+            } else if !first {
+                out.push(' ');
+                col += 1;
+            }
+            out.push_str(word);
+            col += w;
+            first = false;
+        }
+    }
+    out.push('\n');
     out
 }
 
@@ -552,12 +593,10 @@ impl miette::Diagnostic for Rendered<'_> {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        match (&self.diag.help, &self.diag.note) {
-            (None, None) => None,
-            (Some(h), None) => Some(Box::new(h.clone())),
-            (None, Some(n)) => Some(Box::new(n.clone())),
-            (Some(h), Some(n)) => Some(Box::new(format!("{h}\n{n}"))),
-        }
+        self.diag
+            .help
+            .as_ref()
+            .map(|h| Box::new(h.clone()) as Box<dyn fmt::Display + 'a>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {

@@ -295,6 +295,7 @@ impl Checker {
                             name: d.name.id,
                             default: d.default,
                             span: d.name.span,
+                            read: true,
                         });
                         self.symbols.set(d.name.id, NameKind::Input(index));
                     }
@@ -308,6 +309,7 @@ impl Checker {
                             name: d.name.id,
                             default: d.default.clone(),
                             span: d.name.span,
+                            read: true,
                         });
                         self.symbols.set(d.name.id, NameKind::Stream(index));
                     }
@@ -1046,6 +1048,13 @@ impl Checker {
         }
         let liveness = liveness::Liveness::of(program, &analysis.symbols, &failed);
         analysis.min_capacity = liveness.min_capacity;
+        for &id in liveness.unused() {
+            match analysis.symbols.kind(id) {
+                NameKind::Input(i) => analysis.symbols.inputs[i].read = false,
+                NameKind::Stream(i) => analysis.symbols.streams[i].read = false,
+                _ => {}
+            }
+        }
         analysis.diagnostics.extend(liveness.warnings(
             &program.names,
             &analysis.symbols,
