@@ -403,3 +403,19 @@ fn every_syntax_error_is_reported_with_help_for_the_slip() {
     std::fs::write(&p, &followed).expect("writable");
     assert_eq!(run_out(&[&p]), "x = 4\n");
 }
+
+/// `sigmoid(-800)` is 0 on both engines, not `wb::not_finite`
+/// (docs/diagnostics.md says why).
+#[test]
+fn sigmoid_of_a_large_negative_number_is_zero() {
+    let (_dir, p) = scratch(
+        "sig.wb",
+        "board 1\ninput x = -800\nread sigmoid(x), sigmoid(-x)\n",
+    );
+    for engine in ["interp", "cell"] {
+        assert_eq!(
+            run_out(&["--engine", engine, &p]),
+            "sigmoid(x) = 0\nsigmoid(-x) = 1\n"
+        );
+    }
+}
