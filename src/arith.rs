@@ -165,5 +165,9 @@ mod tests {
             (-0.0f64).to_bits()
         );
         assert_eq!(call(Func::Sigmoid, 0.0, 0.0), Ok(0.5));
+        // `exp(800)` is infinite inside the one operation, whose result,
+        // 0, is finite and is the exact value rounded (docs/diagnostics.md).
+        assert_eq!(call(Func::Sigmoid, -800.0, 0.0), Ok(0.0));
+        assert_eq!(call(Func::Sigmoid, 800.0, 0.0), Ok(1.0));
     }
 }
