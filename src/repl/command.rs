@@ -155,7 +155,7 @@ impl Session {
         }
         match cell::compile(self.program(), &analysis, self.text()) {
             Ok(compiled) => Outcome {
-                output: cell::table::render(&compiled),
+                output: cell::table::render(&compiled, crate::layout::stdout_width(None)),
                 ..Outcome::default()
             },
             Err(d) => Outcome::failed(vec![d], self.text().to_owned()),
