@@ -188,6 +188,15 @@ impl<'w> Printer<'w> {
         };
         let after = 6 + self.stmt_w + 2;
         let room = self.width.saturating_sub(after).max(1);
+        // A step of the cell has a statement a line: the first heads the
+        // row, the others follow it.
+        let more = |text: &str| -> Vec<String> {
+            text.lines()
+                .skip(1)
+                .map(|l| format!("      {}", cut(l, self.stmt_w)))
+                .collect()
+        };
+        let first = |text: &str| text.lines().next().unwrap_or("").to_owned();
         match row {
             Row::Board {
                 number,
@@ -198,6 +207,8 @@ impl<'w> Printer<'w> {
                 let notes = notes.join("; ");
                 let board = self.board(&slots);
                 let mut lines = Vec::new();
+                let rest = more(&text);
+                let text = first(&text);
                 match self.place {
                     Place::Beside => {
                         let board = board.into_iter().next().unwrap_or_default();
@@ -212,6 +223,7 @@ impl<'w> Printer<'w> {
                                 lines.push(format!("{}{l}", " ".repeat(after)));
                             }
                         }
+                        lines.extend(rest);
                     }
                     Place::Below { .. } => {
                         let mut first = head(&number, &text);
@@ -219,6 +231,7 @@ impl<'w> Printer<'w> {
                             first.push_str(&cut(&notes, room));
                         }
                         lines.push(first);
+                        lines.extend(rest);
                         for b in board {
                             lines.push(format!("      {b}"));
                         }
@@ -230,12 +243,21 @@ impl<'w> Printer<'w> {
                 number,
                 text,
                 values,
-            } => self.beside(head(&number, &text), &values, room, after),
+            } => {
+                let mut lines = self.beside(head(&number, &first(&text)), &values, room, after);
+                lines.extend(more(&text));
+                lines
+            }
             Row::Iteration {
                 number,
                 text,
                 label,
-            } => self.beside(head(&number, &text), &format!("── {label}"), room, after),
+            } => {
+                let label = format!("── {label}");
+                let mut lines = self.beside(head(&number, &first(&text)), &label, room, after);
+                lines.extend(more(&text));
+                lines
+            }
         }
     }
 
@@ -660,26 +682,25 @@ impl<'w, 'c> CellTrace<'w, 'c> {
 
     fn text(&self, step: &Step) -> String {
         let (_, depth) = self.numbers.get(step.id).copied().unwrap_or((0, 0));
-        format!(
-            "{}{}",
-            "  ".repeat(depth.min(8)),
-            step_text(self.cell, step)
-        )
+        let indent = "  ".repeat(depth.min(8));
+        let lines: Vec<String> = step_text(self.cell, step)
+            .into_iter()
+            .map(|l| format!("{indent}{l}"))
+            .collect();
+        lines.join("\n")
     }
 }
 
-/// The statements of a step, `; `-separated, at most a few hundred
-/// characters of them.
-fn step_text(cell: &Cell, step: &Step) -> String {
-    let parts: Vec<String> = step
-        .actions
+/// The statements of a step, each's first line, at most a thousand
+/// characters of it.
+fn step_text(cell: &Cell, step: &Step) -> Vec<String> {
+    step.actions
         .iter()
         .map(|a| {
             let text = cell.stmts[a.stmt].span.text(&cell.src);
             cut(text.lines().next().unwrap_or(""), layout::MAX_WIDTH)
         })
-        .collect();
-    cut(&parts.join("; "), layout::MAX_WIDTH)
+        .collect()
 }
 
 /// Where the numbering of a cell's steps is.
@@ -698,7 +719,9 @@ fn number_steps(cell: &Cell, nodes: &[Node], depth: usize, at: &mut Numbering) {
                 if let Some(n) = at.numbers.get_mut(s.id) {
                     *n = (*at.counter, depth);
                 }
-                *at.widest = (*at.widest).max(2 * depth + chars(&step_text(cell, s)));
+                for line in step_text(cell, s) {
+                    *at.widest = (*at.widest).max(2 * depth + chars(&line));
+                }
                 continue;
             }
             Node::Each(e) => (e.stmt, &e.body),

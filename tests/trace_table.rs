@@ -185,25 +185,22 @@ fn the_cell_traces_its_state_after_every_step() {
     let trace = stdout(&out);
     let lines: Vec<&str> = trace.lines().collect();
     assert_eq!(
-        lines[0],
-        "step  statement, and below it the cell state c (3 units)"
-    );
-    assert!(
-        lines[1].starts_with("   1  write ac = a * c; write bd = b * d"),
+        lines[0], "step  statement              cell state c (3 units)",
         "{trace}"
     );
+    // A step's fused statements, one a line, the state after the step.
     assert_eq!(
-        lines[2].trim(),
-        "[ ac=5       | bd=33 | ·       ]",
+        lines[1], "   1  write ac = a * c       [ ac=5       | bd=33 | ·       ]",
         "{trace}"
     );
-    assert!(lines[3].contains("reads bd"), "{trace}");
-    assert!(
-        trace.contains("[ ·          | p=170 | ad=11   ]"),
+    assert_eq!(lines[2], "      write bd = b * d", "{trace}");
+    assert_eq!(
+        lines[3], "   2  write bd_a = bd + a    [ ac=5       | bd=33 | bd_a=34 ]  reads bd",
         "{trace}"
     );
+    assert!(trace.contains("   4  forget bd_a            [ ·          | p=170 | ad=11   ]\n      write ad = a * d\n      forget ac\n"), "{trace}");
     assert!(
-        trace.ends_with("   6  read result                               result = 181\n"),
+        trace.ends_with("   6  read result            result = 181\n"),
         "{trace}"
     );
     // The loops show their elements, as the interpreter's trace does.
