@@ -183,7 +183,8 @@ impl Session {
             self.text(),
             self.capacity(),
             self.state().peak(),
-        );
+        )
+        .with_width(crate::layout::stdout_width(None));
         let result = machine.run(&program.items, &mut trace, limits);
         trace.flush();
         drop(trace);
