@@ -215,6 +215,20 @@ fn the_cell_traces_its_state_after_every_step() {
 }
 
 #[test]
+fn a_failing_cell_run_traces_up_to_the_failure() {
+    let file = Path::new("tests/golden/run/div_zero_in_each.wb");
+    for engine in ["interp", "cell"] {
+        let out = wb(&["run", "--trace", "--engine", engine], file);
+        assert_eq!(out.status.code(), Some(1), "{engine}: {out:?}");
+        let trace = stdout(&out);
+        assert!(trace.contains("── element 2: x = 0"), "{engine}: {trace}");
+        assert!(trace.contains("s=1.3333333333333333"), "{engine}: {trace}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("error[wb::div_zero]"), "{engine}: {err}");
+    }
+}
+
+#[test]
 fn huge_names_and_expressions_are_cut_not_padded() {
     let expr = "1 + ".repeat(17_500) + "1";
     assert!(expr.len() > 70_000);
