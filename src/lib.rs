@@ -23,6 +23,7 @@ pub mod diag;
 #[doc(hidden)]
 pub mod exercise;
 pub mod interp;
+pub mod layout;
 pub mod number;
 pub mod repl;
 pub mod suggest;

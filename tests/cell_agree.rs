@@ -236,9 +236,9 @@ fn accumulations_and_their_lookalikes() {
     // `s + x` and `x + s` are the carousel; `s + x + 1` is `(s + x) + 1`.
     let src = "board 2\nstream x = [0.1, 0.2, 0.3, 1e308, 1e308]\nwrite s = 0\nwrite t = 0\neach x {\n  write s = s + x\n  write t = x + t + 0.7\n  read s, t\n}\n";
     let c = compile(src).expect("it compiles");
-    let text = cell::table::render(&c.cell);
-    assert!(text.contains("u0 ← x (+ c0)"), "{text}");
-    assert!(text.contains("u1 ← x + h1 + 0.7"), "{text}");
+    let text = cell::table::render(&c.cell, 80);
+    assert!(text.contains("u[0] ← c[0] + x"), "{text}");
+    assert!(text.contains("u[1] ← x + h[1] + 0.7"), "{text}");
     let b = defaults(&c).expect("defaults");
     agree(&c, &[b]).unwrap();
     let (run, _) = cell_run(&c, &defaults(&c).expect("defaults"));

@@ -31,24 +31,43 @@ fn compile_shows_the_whiteboard_cell() {
     let text = String::from_utf8(out).expect("UTF-8");
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "3 units (board 3), 6 steps");
-    assert_eq!(lines[1], "  u0: ac (5–12), result (13–14)");
-    assert_eq!(lines[2], "  u1: bd (6–8), p (9–14)");
-    assert_eq!(lines[3], "  u2: bd_a (7–10), ad (11–14)");
-    assert_eq!(
-        lines[6],
-        "   1  write ac = a * c; write bd = b * d        0 0 1  1 1 0  0 0 0  u0 ← a * c   u1 ← b * d"
-    );
+    assert_eq!(lines[2], "  u[0]  ac (5–12), result (13–14)");
+    assert_eq!(lines[3], "  u[1]  bd (6–8), p (9–14)");
+    assert_eq!(lines[4], "  u[2]  bd_a (7–10), ad (11–14)");
+    assert_eq!(lines[6], "      f      i      o");
     assert_eq!(
         lines[7],
-        "   2  write bd_a = bd + a                       1 1 0  0 0 1  0 1 0  u2 ← h1 + a"
+        "step  0 1 2  0 1 2  0 1 2  statement              candidate"
     );
     assert_eq!(
         lines[8],
-        "   3  forget bd; write p = ac * bd_a            1 0 1  0 1 0  1 0 1  u1 ← h0 * h2"
+        "   1  0 0 1  1 1 0  0 0 0  write ac = a * c       u[0] ← a * c"
     );
     assert_eq!(
-        lines[11],
-        "   6  read result                               1 1 1  0 0 0  1 0 0  y ← h0"
+        lines[9],
+        "                           write bd = b * d       u[1] ← b * d"
+    );
+    assert_eq!(
+        lines[10],
+        "   2  1 1 0  0 0 1  0 1 0  write bd_a = bd + a    u[2] ← h[1] + a"
+    );
+    assert_eq!(lines[11], "   3  1 0 1  0 1 0  1 0 1  forget bd");
+    assert_eq!(
+        lines[12],
+        "                           write p = ac * bd_a    u[1] ← h[0] * h[2]"
+    );
+    assert_eq!(
+        lines[17],
+        "   6  1 1 1  0 0 0  1 0 0  read result            y[0] ← h[0]"
+    );
+    // The legend says what the notation means.
+    assert!(
+        text.contains("keeps the unit, 0 erases it; i = 1 writes the candidate"),
+        "{text}"
+    );
+    assert!(
+        text.contains("y[K] ← e: the cell's output K, a read."),
+        "{text}"
     );
 }
 
@@ -88,12 +107,21 @@ fn compile_marks_data_dependent_gates_and_loops() {
         .clone();
     let text = String::from_utf8(out).expect("UTF-8");
     assert!(text.contains("each x (line 5): once per element"), "{text}");
+    // An accumulation carries its own unit through f = 1; a gated write
+    // shows its gate as the input gate, not inside the candidate.
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("   2  1 1  1 1  0 0    write s = s + x"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(lines[at + 1].trim(), "u[0] ← c[0] + x", "{text}");
+    assert_eq!(lines[at + 3].trim(), "u[1] ← c[1] + 1", "{text}");
     assert!(
-        text.contains("   2    write s = s + x; write n = n + 1  1 1  1 1  0 0  u0 ← x (+ c0)   u1 ← 1 (+ c1)"),
+        text.contains("   3  ~ 1  ~ 0  1 1  write s = s / n gate 0.5"),
         "{text}"
     );
     assert!(
-        text.contains("~ 1  ~ 0  1 1  u0 ← h0 / h1 gate 0.5"),
+        text.contains("u[0]: g = h[0] / h[1], i = 0.5, f = 1 − i"),
         "{text}"
     );
 }
@@ -228,18 +256,19 @@ fn batch_refuses_an_unknown_column_or_a_bad_number() {
 }
 
 #[test]
-fn the_cell_does_not_trace() {
+fn the_cell_does_not_count_statements() {
     let out = wb()
         .args([
             "run",
             "--engine",
             "cell",
-            "--trace",
+            "--max-steps",
+            "3",
             "examples/whiteboard.wb",
         ])
         .assert()
         .code(2)
         .get_output()
         .clone();
-    assert_stderr_has(&out, "need `--engine interp`");
+    assert_stderr_has(&out, "needs `--engine interp`");
 }

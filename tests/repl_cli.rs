@@ -271,5 +271,5 @@ fn gates_is_wb_compile_of_the_session() {
     let compiled = wb().arg("compile").arg(&path).output().expect("runs");
     assert!(compiled.status.success());
     assert_eq!(table, String::from_utf8_lossy(&compiled.stdout));
-    assert!(table.contains("u2 ← h1 + a"), "{table}");
+    assert!(table.contains("u[2] ← h[1] + a"), "{table}");
 }

@@ -286,7 +286,7 @@ fn commands() {
     assert!(o.output.starts_with("line  statement"), "{}", o.output);
     assert!(
         o.output
-            .contains("   5  write bd_a = bd + a  [ ac=5 | bd=33 | bd_a=34 ]  full"),
+            .contains("   5  write bd_a = bd + a  [ ac=5 | bd=33 | bd_a=34 ]  reads bd; full"),
         "{}",
         o.output
     );

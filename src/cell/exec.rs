@@ -126,6 +126,19 @@ pub trait Sink {
         rows: Option<&[bool]>,
         index: Option<u64>,
     );
+
+    /// A step finished, on an engine made with [`Engine::traced`] (never
+    /// called otherwise): `state` is the cell state `c` of the chunk's
+    /// first row, unit by unit, when that row is still running. `false`
+    /// stops the run there (the trace's output is gone).
+    fn step(&mut self, _step: &Step, _state: &[f64]) -> bool {
+        true
+    }
+
+    /// A loop starts an iteration, on a traced engine: the loop statement
+    /// (index into [`Cell::stmts`]) and `element 0: x = 1` or `iteration 2
+    /// of 5`, as the interpreter's trace says it, for the first row.
+    fn iteration(&mut self, _stmt: usize, _label: String) {}
 }
 
 /// What a batch run reports.
@@ -189,6 +202,10 @@ pub struct Engine<'c> {
     peak: usize,
     extent: usize,
     failures: Vec<(usize, Diagnostic)>,
+    /// Whether the sink hears of every step ([`Engine::traced`]).
+    trace: bool,
+    /// The first row's cell state, for a traced step.
+    traced: Vec<f64>,
 }
 
 /// Bytes a chunk's registers and inputs should take together: a third of
@@ -251,7 +268,19 @@ impl<'c> Engine<'c> {
             peak: 0,
             extent: 0,
             failures: Vec::new(),
+            trace: false,
+            traced: Vec::new(),
         }
+    }
+
+    /// This engine, telling its sink of every step and loop iteration
+    /// ([`Sink::step`], [`Sink::iteration`]) for `wb run --trace --engine
+    /// cell`. The steps then all run on the general path (the plan runs
+    /// steps as one flat list, with no point between them to look at).
+    /// An engine not traced pays one test of a flag per step.
+    pub fn traced(mut self) -> Engine<'c> {
+        self.trace = true;
+        self
     }
 
     /// Rows per chunk.
@@ -306,7 +335,11 @@ impl<'c> Engine<'c> {
                 files: files.filter(|_| rows == 1),
             };
             let cell = self.cell;
-            let planned = self.run_plan(&data, sink);
+            let planned = if self.trace {
+                self.unplanned()
+            } else {
+                self.run_plan(&data, sink)
+            };
             self.nodes(&cell.nodes[planned..], &data, sink);
             outcome.peak = outcome.peak.max(self.peak);
             outcome.failures.append(&mut self.failures);
@@ -373,6 +406,53 @@ impl<'c> Engine<'c> {
         done
     }
 
+    /// The registers as the general path expects them at the first step,
+    /// for a chunk that does not run the plan: none of the plan ran.
+    fn unplanned(&mut self) -> usize {
+        let (unit_reg, temp_reg) = match self.plan.steps.first() {
+            Some(s) => (&s.unit_reg, &s.temp_reg),
+            None => (&self.plan.end.0, &self.plan.end.1),
+        };
+        self.file.unit_reg.copy_from_slice(unit_reg);
+        self.file.temp_reg.copy_from_slice(temp_reg);
+        0
+    }
+
+    /// Tells a traced run's sink the state after `step`.
+    fn report(&mut self, step: &Step, sink: &mut dyn Sink) {
+        if !self.alive[0] {
+            return;
+        }
+        let k = self.file.k;
+        self.traced.clear();
+        for &reg in &self.file.unit_reg {
+            self.traced.push(self.file.regs[reg * k]);
+        }
+        if !sink.step(step, &self.traced) {
+            // Nobody reads on: every row stops here, quietly.
+            let n = self.n;
+            self.alive[..n].fill(false);
+            self.on[..n].fill(false);
+            self.refresh_on();
+        }
+    }
+
+    /// [`Engine::run_one_with_files`] on a traced engine, telling `sink`
+    /// (reads, steps, iterations) directly.
+    pub fn run_one_traced(
+        &mut self,
+        bindings: &Bindings,
+        files: &StreamFiles,
+        sink: &mut dyn Sink,
+    ) -> Result<usize, Diagnostic> {
+        let batch = Batch::from_bindings(self.cell, std::slice::from_ref(bindings));
+        let mut outcome = self.run_with(&batch, Some(files), sink)?;
+        match outcome.failures.pop() {
+            Some((_, d)) => Err(d),
+            None => Ok(outcome.peak),
+        }
+    }
+
     /// Runs one input set, reporting reads to `obs` as the interpreter does;
     /// returns the peak occupancy, or the run's error.
     pub fn run_one(
@@ -432,12 +512,21 @@ impl<'c> Engine<'c> {
                 return;
             }
             match node {
-                Node::Step(step) => self.step(step, data, sink),
+                Node::Step(step) => {
+                    self.step(step, data, sink);
+                    if self.trace {
+                        self.report(step, sink);
+                    }
+                }
                 Node::Each(e) => self.each(e, data, sink),
                 Node::Repeat(r) => {
                     for iteration in 0..r.count {
                         if !self.any_on {
                             break;
+                        }
+                        if self.trace && self.alive[0] {
+                            let label = format!("iteration {} of {}", iteration + 1, r.count);
+                            sink.iteration(r.stmt, label);
                         }
                         self.levels.push(Level::Repeat {
                             iteration,
@@ -515,6 +604,9 @@ impl<'c> Engine<'c> {
             }
             if let Some(Level::Each { element: e }) = self.levels.last_mut() {
                 *e = element as u64;
+            }
+            if self.trace && self.on[0] {
+                self.each_label(node, element as u64, sink);
             }
             self.nodes(&node.body, data, sink);
         }
@@ -606,6 +698,9 @@ impl<'c> Engine<'c> {
             if let Some(Level::Each { element: e }) = self.levels.last_mut() {
                 *e = element;
             }
+            if self.trace {
+                self.each_label(node, element, sink);
+            }
             self.nodes(&node.body, data, sink);
             if !self.alive[0] {
                 break;
@@ -614,6 +709,28 @@ impl<'c> Engine<'c> {
         self.levels.pop();
         self.each_streams = outer;
         self.reset_on();
+    }
+
+    /// Tells a traced run's sink of element `element` of `each`, with the
+    /// first row's values: `element 0: x = 1, y = 2`.
+    fn each_label(&self, node: &EachNode, element: u64, sink: &mut dyn Sink) {
+        let k = self.file.k;
+        let values: Vec<String> = node
+            .streams
+            .iter()
+            .map(|&(s, id, _)| {
+                let v = self.file.elems[s * k];
+                format!(
+                    "{} = {}",
+                    self.cell.names.text(id),
+                    crate::number::format(v)
+                )
+            })
+            .collect();
+        sink.iteration(
+            node.stmt,
+            format!("element {element}: {}", values.join(", ")),
+        );
     }
 
     /// The one row of a chunk fails in the `each` statement itself.

@@ -281,13 +281,22 @@ impl Lowerer<'_> {
         Ok(t)
     }
 
-    /// An expression's text with each board name replaced by `h` and its
-    /// unit: what the candidate computes from the output `h = o ⊙ c`.
-    fn shown(&self, e: &Expr) -> String {
+    /// An expression's text with each board name replaced by `h[N]`, the
+    /// output of the unit it is read from (`h = o ⊙ c`), and the name at
+    /// `carried` (an accumulation's own `x`) by `c[N]`, the unit kept by
+    /// its forget gate. Brackets cannot appear in a name, so the notation
+    /// never reads as one.
+    fn shown(&self, e: &Expr, carried: Option<Span>) -> String {
         let mut subs: Vec<(Span, String)> = e
             .names()
             .filter(|n| self.kind(n.id) == NameKind::Board)
-            .filter_map(|n| self.board.slot_of(n.id).map(|u| (n.span, format!("h{u}"))))
+            .filter_map(|n| {
+                let u = self.board.slot_of(n.id)?;
+                Some(match carried {
+                    Some(c) if c == n.span => (n.span, format!("c[{u}]")),
+                    _ => (n.span, format!("h[{u}]")),
+                })
+            })
             .collect();
         subs.sort_by_key(|(s, _)| s.start);
         let mut out = String::new();
@@ -304,7 +313,11 @@ impl Lowerer<'_> {
         out
     }
 
-    /// The gate table's text for a statement's candidates.
+    /// The gate table's text for a statement's candidates: `u[2] ← h[1] + a`
+    /// (unit 2 takes the candidate), `u[0] ← c[0] + 1` (an accumulation:
+    /// `f = 1` keeps `c[0]`, `i = 1` adds the candidate), `u[0]: g = x,
+    /// i = alpha, f = 1 − i` (a gated write: candidate and gates), and
+    /// `y[K] ← e` for the cell's output K (a read); one entry per line.
     fn shows(&self, s: &Stmt) -> String {
         match &s.kind {
             StmtKind::Write {
@@ -316,30 +329,34 @@ impl Lowerer<'_> {
                     .board
                     .slot_of(target.id)
                     .unwrap_or_else(|| self.board.next_free());
-                let g = match (gate, accumulation(target.id, &value.ops)) {
-                    (None, Some((range, _, _))) if self.board.slot_of(target.id).is_some() => {
-                        let ops = &value.ops[range];
-                        let first = ops.iter().map(|o| o.span().start).min().unwrap_or(0);
-                        let last = ops.iter().map(|o| o.span().end).max().unwrap_or(0);
-                        let sub = Expr {
-                            ops: ops.into(),
-                            span: Span::new(first as usize, last as usize),
-                        };
-                        format!("{} (+ c{unit})", self.shown(&sub))
+                let carried = match (gate, accumulation(target.id, &value.ops)) {
+                    (None, Some((_, _, x_first))) if self.board.slot_of(target.id).is_some() => {
+                        let n = value.ops.len();
+                        Some(value.ops[if x_first { 0 } else { n - 2 }].span())
                     }
-                    _ => self.shown(value),
+                    _ => None,
                 };
+                let g = self.shown(value, carried);
                 match gate.as_deref() {
-                    None => format!("u{unit} ← {g}"),
-                    Some(Gate::When(c)) => format!("u{unit} ← {g} when {}", self.shown(c)),
-                    Some(Gate::Soft(c)) => format!("u{unit} ← {g} gate {}", self.shown(c)),
+                    None => format!("u[{unit}] ← {g}"),
+                    Some(Gate::When(c)) => format!(
+                        "u[{unit}]: g = {g}, i = ({}) ≠ 0, f = 1 − i",
+                        self.shown(c, None)
+                    ),
+                    Some(Gate::Soft(c)) => {
+                        format!("u[{unit}]: g = {g}, i = {}, f = 1 − i", self.shown(c, None))
+                    }
                 }
             }
-            StmtKind::Read(exprs) => exprs
-                .iter()
-                .map(|e| format!("y ← {}", self.shown(e)))
-                .collect::<Vec<_>>()
-                .join("   "),
+            StmtKind::Read(exprs) => {
+                let first = self.reads.len();
+                exprs
+                    .iter()
+                    .enumerate()
+                    .map(|(k, e)| format!("y[{}] ← {}", first + k, self.shown(e, None)))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }
             _ => String::new(),
         }
     }

@@ -152,7 +152,7 @@ pub struct Action {
     pub stmt: usize,
     /// The effect.
     pub kind: ActionKind,
-    /// The candidate as the gate table shows it (`u2 ← h1 + a`), with board
+    /// The candidate as the gate table shows it (`u[2] ← h[1] + a`), with board
     /// names replaced by the units they are read from; empty for `forget`.
     pub shows: String,
 }

@@ -1,8 +1,12 @@
 //! The gate table `wb compile` shows: the unit map, then one row per step
-//! with its statements, its forget / input / output gates per unit (`1`,
-//! `0`, or `~` where the gate depends on the data) and its candidates.
+//! with its forget / input / output gates per unit (`1`, `0`, or `~` where
+//! the gate depends on the data) under unit numbers, its statements and
+//! their candidates, then a legend of the notation; laid out to fit a width
+//! (wrapping and cutting long text, listing the gates when a grid of them
+//! would not fit).
 
 use super::{ActionKind, Cell, Node, Operand, Step, WriteMode};
+use crate::layout::{self, chars, cut, pad, pad_left, wrap};
 
 /// A gate's setting for one unit in one step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,139 +91,365 @@ pub fn gates(step: &Step, units: usize) -> Gates {
     g
 }
 
-/// The whole display: unit map and gate table.
-pub fn render(cell: &Cell) -> String {
-    let mut out = String::new();
-    let plural = if cell.units == 1 { "" } else { "s" };
-    out.push_str(&format!(
-        "{} unit{plural} (board {}), {} step{}\n",
-        cell.units,
+/// Lines a statement or a candidate may wrap to before it is cut with `…`.
+const MAX_LINES: usize = 3;
+
+/// The narrowest column of statements and candidates beside a grid of
+/// gates; with less room the gates are listed instead.
+const MIN_TEXT: usize = 28;
+
+/// The whole display, unit map, gate table and legend, in lines of at most
+/// `width` characters (at least [`layout::MIN_WIDTH`]).
+pub fn render(cell: &Cell, width: usize) -> String {
+    let width = width.max(layout::MIN_WIDTH);
+    let mut out = Vec::new();
+    let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    out.push(format!(
+        "{} (board {}), {}",
+        plural(cell.units, "unit"),
         cell.capacity,
-        cell.step_count(),
-        if cell.step_count() == 1 { "" } else { "s" }
+        plural(cell.step_count(), "step")
     ));
+    let intro = "each unit holds these names, from the write to the forget (lines):";
+    out.extend(wrap(intro, width, MAX_LINES));
+    let label_w = chars(&format!("u[{}]", cell.units.saturating_sub(1)));
     for u in 0..cell.units {
         let stays: Vec<String> = cell
             .residences
             .iter()
             .filter(|r| r.unit == u)
             .map(|r| {
-                format!(
-                    "{} ({}–{})",
-                    cell.names.text(r.name),
-                    r.from_line,
-                    r.to_line
-                )
+                let name = cut(cell.names.text(r.name), width / 2);
+                format!("{name} ({}–{})", r.from_line, r.to_line)
             })
             .collect();
-        out.push_str(&format!("  u{u}: {}\n", stays.join(", ")));
+        let label = pad(&format!("u[{u}]"), label_w);
+        let text_w = width - 4 - label_w;
+        for (k, line) in wrap(&stays.join(", "), text_w, MAX_LINES)
+            .into_iter()
+            .enumerate()
+        {
+            let head = if k == 0 {
+                label.clone()
+            } else {
+                pad("", label_w)
+            };
+            out.push(format!("  {head}  {line}"));
+        }
     }
     let mut rows = Vec::new();
     let mut number = 0;
     collect(cell, &cell.nodes, 0, &mut number, &mut rows);
-    let width = rows
-        .iter()
-        .filter_map(|r| match r {
-            Row::Step { text, .. } => Some(text.chars().count()),
-            Row::Note(_) => None,
-        })
-        .max()
-        .unwrap_or(10)
-        .max(10);
-    let gw = (2 * cell.units).max(2).saturating_sub(1).max(1);
-    out.push('\n');
-    out.push_str(&format!(
-        "step  {:<width$}  {:<gw$}  {:<gw$}  {:<gw$}  candidates\n",
-        "statements", "f", "i", "o"
-    ));
-    for r in rows {
-        match r {
-            Row::Note(text) => out.push_str(&format!("      {text}\n")),
-            Row::Step {
-                number,
-                text,
-                gates,
-                candidates,
-            } => {
-                let show = |v: &[GateValue]| {
-                    v.iter()
-                        .map(|g| g.symbol().to_string())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                };
-                let pad = width - text.chars().count();
-                let line = format!(
-                    "{number:>4}  {text}{}  {:<gw$}  {:<gw$}  {:<gw$}  {candidates}",
-                    " ".repeat(pad),
-                    show(&gates.f),
-                    show(&gates.i),
-                    show(&gates.o),
-                );
-                out.push_str(line.trim_end());
-                out.push('\n');
+    out.push(String::new());
+    Grid::new(cell.units, width).table(&rows, &mut out);
+    out.push(String::new());
+    legend(width, &mut out);
+    let mut text = String::new();
+    for line in out {
+        // Every line was laid out to fit; this only makes sure of it.
+        text.push_str(cut(&line, width).trim_end());
+        text.push('\n');
+    }
+    text
+}
+
+/// How the gates are shown: a grid of one column per unit, or, when that
+/// leaves too little room, a list of the units whose gates are not at rest.
+struct Grid {
+    units: usize,
+    width: usize,
+    /// Characters per unit number.
+    digits: usize,
+    /// Characters of one gate's column (0 when the gates are listed).
+    gate_w: usize,
+}
+
+impl Grid {
+    fn new(units: usize, width: usize) -> Grid {
+        let digits = units.saturating_sub(1).to_string().len();
+        let gate_w = (units * (digits + 1)).saturating_sub(1).max(1);
+        let grid = Grid {
+            units,
+            width,
+            digits,
+            gate_w,
+        };
+        if grid.text_w() >= MIN_TEXT {
+            grid
+        } else {
+            Grid { gate_w: 0, ..grid }
+        }
+    }
+
+    /// Where the statements start.
+    fn prefix(&self) -> usize {
+        if self.gate_w == 0 {
+            6
+        } else {
+            6 + 3 * (self.gate_w + 2)
+        }
+    }
+
+    fn text_w(&self) -> usize {
+        self.width.saturating_sub(self.prefix())
+    }
+
+    fn cells(&self, v: &[GateValue]) -> String {
+        let cells: Vec<String> = v
+            .iter()
+            .map(|g| pad_left(&g.symbol().to_string(), self.digits))
+            .collect();
+        cells.join(" ")
+    }
+
+    /// The gates of a step as lines: `f 0: u[0] u[1]` …; the units whose
+    /// gate is at rest (f = 1, i = 0, o = 0) are left out.
+    fn listed(&self, gates: &Gates) -> Vec<String> {
+        use GateValue::*;
+        let mut parts = Vec::new();
+        for (name, v, rest) in [
+            ("f", &gates.f, One),
+            ("i", &gates.i, Zero),
+            ("o", &gates.o, Zero),
+        ] {
+            for value in [Zero, One, Data] {
+                if value == rest {
+                    continue;
+                }
+                let units: Vec<String> = (0..v.len())
+                    .filter(|&u| v[u] == value)
+                    .map(|u| u.to_string())
+                    .collect();
+                if !units.is_empty() {
+                    parts.push(format!("{name}={}: {}", value.symbol(), units.join(" ")));
+                }
+            }
+        }
+        if parts.is_empty() {
+            parts.push("every unit kept, none written or read".to_owned());
+        }
+        wrap(
+            &format!("gates {}", parts.join("; ")),
+            self.text_w(),
+            usize::MAX,
+        )
+    }
+
+    fn table(&self, rows: &[Row], out: &mut Vec<String>) {
+        let text_w = self.text_w();
+        // Statements beside their candidates if every pair fits.
+        let (mut stmt_w, mut cand_w) = ("statement".len(), 0);
+        for r in rows {
+            if let Row::Step { entries, depth, .. } = r {
+                for (stmt, cands) in entries {
+                    stmt_w = stmt_w.max(2 * depth + chars(stmt));
+                    cand_w = cands.iter().map(|c| chars(c)).fold(cand_w, usize::max);
+                }
+            }
+        }
+        let side = stmt_w + 2 + cand_w.max("candidate".len()) <= text_w;
+        let gates_head = if self.gate_w == 0 {
+            String::new()
+        } else {
+            let units: Vec<String> = (0..self.units)
+                .map(|u| pad_left(&u.to_string(), self.digits))
+                .collect();
+            let units = units.join(" ");
+            out.push(format!(
+                "      {}  {}  {}",
+                pad("f", self.gate_w),
+                pad("i", self.gate_w),
+                pad("o", self.gate_w)
+            ));
+            format!("{units}  {units}  {units}  ")
+        };
+        out.push(if side {
+            format!("step  {gates_head}{}  candidate", pad("statement", stmt_w))
+        } else {
+            format!("step  {gates_head}statement, then its candidate")
+        });
+        for r in rows {
+            match r {
+                Row::Note { depth, text } => {
+                    let indent = "  "
+                        .repeat(*depth)
+                        .chars()
+                        .take(self.width / 2)
+                        .collect::<String>();
+                    out.push(format!(
+                        "      {}",
+                        cut(&format!("{indent}{text}"), self.width - 6)
+                    ));
+                }
+                Row::Step {
+                    number,
+                    depth,
+                    gates,
+                    entries,
+                } => {
+                    let mut lines = Vec::new();
+                    if self.gate_w == 0 {
+                        lines.extend(self.listed(gates));
+                    }
+                    let indent = (2 * depth).min(text_w / 2);
+                    let indent_s = " ".repeat(indent);
+                    for (stmt, cands) in entries {
+                        if side {
+                            let stmt_lines = [format!("{indent_s}{stmt}")];
+                            let cands = pack(cands, text_w - stmt_w - 2);
+                            let n = stmt_lines.len().max(cands.len());
+                            for k in 0..n {
+                                let s = stmt_lines.get(k).map_or("", String::as_str);
+                                let c = cands.get(k).map_or("", String::as_str);
+                                lines.push(format!("{}  {c}", pad(s, stmt_w)));
+                            }
+                        } else {
+                            let w = text_w - indent;
+                            for l in wrap(stmt, w, MAX_LINES) {
+                                lines.push(format!("{indent_s}{l}"));
+                            }
+                            for l in pack(cands, w.saturating_sub(2).max(1)) {
+                                lines.push(format!("{indent_s}  {l}"));
+                            }
+                        }
+                    }
+                    let blank = " ".repeat(self.prefix());
+                    for (k, line) in lines.into_iter().enumerate() {
+                        let head = if k > 0 {
+                            blank.clone()
+                        } else if self.gate_w == 0 {
+                            format!("{}  ", pad_left(&number.to_string(), 4))
+                        } else {
+                            format!(
+                                "{}  {}  {}  {}  ",
+                                pad_left(&number.to_string(), 4),
+                                self.cells(&gates.f),
+                                self.cells(&gates.i),
+                                self.cells(&gates.o)
+                            )
+                        };
+                        out.push(format!("{head}{line}"));
+                    }
+                }
             }
         }
     }
-    out
+}
+
+/// Candidates in lines of at most `w` characters, as many to a line as fit
+/// (three spaces apart); one too long for a line wraps on its own.
+fn pack(cands: &[String], w: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for c in cands {
+        let n = chars(c);
+        if !line.is_empty() && chars(&line) + 3 + n <= w {
+            line.push_str("   ");
+            line.push_str(c);
+            continue;
+        }
+        if !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        if n <= w {
+            line = c.clone();
+        } else {
+            lines.extend(wrap(c, w, MAX_LINES));
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// What the notation means, wrapped to `width`.
+fn legend(width: usize, out: &mut Vec<String>) {
+    const LEGEND: [&str; 5] = [
+        "f, i, o: each unit's forget, input and output gate (units by number): \
+         f = 1 keeps the unit, 0 erases it; i = 1 writes the candidate; o = 1 \
+         reads the unit; ~ is set by the data, row by row.",
+        "u[N] ← e: unit N takes the value of e (f = 0, i = 1). h[N] is unit N \
+         as the step reads it (o = 1); other names are inputs and stream elements.",
+        "u[N] ← c[N] + e: an accumulation: f = 1 keeps c[N], i = 1 adds e.",
+        "u[N]: g = e, i = …, f = 1 − i: a gated write of the candidate g, \
+         c[N] becomes f · c[N] + i · g.",
+        "y[K] ← e: the cell's output K, a read.",
+    ];
+    for item in LEGEND {
+        for (k, line) in wrap(item, width - 2, usize::MAX).into_iter().enumerate() {
+            out.push(if k == 0 { line } else { format!("  {line}") });
+        }
+    }
 }
 
 enum Row {
     Step {
         number: usize,
-        text: String,
+        depth: usize,
         gates: Gates,
-        candidates: String,
+        /// Each statement with its candidates.
+        entries: Vec<(String, Vec<String>)>,
     },
-    Note(String),
+    Note {
+        depth: usize,
+        text: String,
+    },
 }
 
 fn collect(cell: &Cell, nodes: &[Node], depth: usize, number: &mut usize, rows: &mut Vec<Row>) {
-    let indent = "  ".repeat(depth);
     for node in nodes {
         match node {
             Node::Step(step) => {
                 *number += 1;
-                let text: Vec<String> = step
+                let entries = step
                     .actions
                     .iter()
-                    .map(|a| first_line(cell.stmts[a.stmt].span.text(&cell.src)))
-                    .collect();
-                let candidates: Vec<&str> = step
-                    .actions
-                    .iter()
-                    .filter(|a| !a.shows.is_empty())
-                    .map(|a| a.shows.as_str())
+                    .map(|a| {
+                        let text = first_line(cell.stmts[a.stmt].span.text(&cell.src));
+                        let cands = a.shows.lines().map(str::to_owned).collect();
+                        (text, cands)
+                    })
                     .collect();
                 rows.push(Row::Step {
                     number: *number,
-                    text: format!("{indent}{}", text.join("; ")),
+                    depth,
                     gates: gates(step, cell.units),
-                    candidates: candidates.join("   "),
+                    entries,
                 });
             }
             Node::Each(e) => {
                 let names: Vec<&str> = e.streams.iter().map(|s| cell.names.text(s.1)).collect();
-                rows.push(Row::Note(format!(
-                    "{indent}each {} (line {}): once per element",
-                    names.join(", "),
-                    cell.stmts[e.stmt].line
-                )));
+                rows.push(Row::Note {
+                    depth,
+                    text: format!(
+                        "each {} (line {}): once per element",
+                        names.join(", "),
+                        cell.stmts[e.stmt].line
+                    ),
+                });
                 collect(cell, &e.body, depth + 1, number, rows);
-                rows.push(Row::Note(format!("{indent}end each")));
+                rows.push(Row::Note {
+                    depth,
+                    text: "end each".to_owned(),
+                });
             }
             Node::Repeat(r) => {
-                rows.push(Row::Note(format!(
-                    "{indent}repeat {} (line {}):",
-                    r.count, cell.stmts[r.stmt].line
-                )));
+                rows.push(Row::Note {
+                    depth,
+                    text: format!("repeat {} (line {}):", r.count, cell.stmts[r.stmt].line),
+                });
                 collect(cell, &r.body, depth + 1, number, rows);
-                rows.push(Row::Note(format!("{indent}end repeat")));
+                rows.push(Row::Note {
+                    depth,
+                    text: "end repeat".to_owned(),
+                });
             }
         }
     }
 }
 
-/// The first line of a statement (a loop's header), `…` if there is more.
+/// The first line of a statement, `…` if there is more.
 fn first_line(s: &str) -> String {
     let line = s.lines().next().unwrap_or("").trim_end();
     if line.len() < s.trim_end().len() {

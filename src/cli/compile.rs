@@ -20,6 +20,10 @@ pub struct CompileArgs {
     /// cell, as documented in docs/cell.md.
     #[arg(long, value_name = "FORMAT", default_value = "table")]
     emit: Emit,
+    /// Lay the table out in N columns (default: the terminal's width, 80
+    /// when standard output is not a terminal; at least 40).
+    #[arg(long, value_name = "N")]
+    width: Option<usize>,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
@@ -52,7 +56,7 @@ pub fn compile(args: CompileArgs) -> i32 {
         }
     };
     let text = match args.emit {
-        Emit::Table => cell::table::render(&compiled),
+        Emit::Table => cell::table::render(&compiled, wb::layout::stdout_width(args.width)),
         Emit::Json => format!("{}\n", cell::json::emit(&compiled)),
     };
     match output::print(&text) {

@@ -32,9 +32,14 @@ pub struct RunArgs {
     /// Print one JSON object: reads, capacity, peak (or diagnostics).
     #[arg(long)]
     json: bool,
-    /// Show the board after every statement.
+    /// Show the board after every statement (with `--engine cell`, the
+    /// cell state after every step).
     #[arg(long, conflicts_with = "json")]
     trace: bool,
+    /// Lay `--trace` out in N columns (default: the terminal's width, 80
+    /// when standard output is not a terminal; at least 40).
+    #[arg(long, value_name = "N")]
+    width: Option<usize>,
     /// Stop with `wb::step_limit` after N statements.
     #[arg(long, value_name = "N")]
     max_steps: Option<u64>,
@@ -58,6 +63,7 @@ impl RunArgs {
             capacity: None,
             json: false,
             trace: false,
+            width: None,
             max_steps: None,
             engine: EngineKind::Interp,
             batch: None,
@@ -111,8 +117,10 @@ pub fn run(args: RunArgs) -> i32 {
         return EXIT_USAGE;
     }
     if args.engine == EngineKind::Cell || args.batch.is_some() {
-        if args.trace || args.max_steps.is_some() {
-            usage_error("`--trace` and `--max-steps` need `--engine interp`: the cell runs steps, not statements");
+        if args.max_steps.is_some() {
+            usage_error(
+                "`--max-steps` needs `--engine interp`: the cell runs steps, not statements",
+            );
             return EXIT_USAGE;
         }
         if let Some(path) = &args.batch {
@@ -158,7 +166,8 @@ pub fn run(args: RunArgs) -> i32 {
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     if args.trace {
-        let mut trace = Trace::new(&mut out, &program, &source.text, capacity, analysis.peak);
+        let mut trace = Trace::new(&mut out, &program, &source.text, capacity, analysis.peak)
+            .with_width(wb::layout::stdout_width(args.width));
         let result = machine.run(&program.items, &mut trace, limits);
         trace.flush();
         let written = trace.error.take();
@@ -252,6 +261,22 @@ fn run_cell(
     };
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
+    if args.trace {
+        let width = wb::layout::stdout_width(args.width);
+        let (result, error) = wb::trace::run_cell(&mut out, &compiled, bindings, files, width);
+        if let Err(e) = error.map_or_else(|| out.flush(), Err) {
+            return output::failed(&e);
+        }
+        drop(out);
+        return result.map_or_else(
+            |d| {
+                let code = exit_code(&d);
+                report(&[d], source);
+                code
+            },
+            |_| 0,
+        );
+    }
     let mut printer = Printer {
         out: &mut out,
         json: args.json,

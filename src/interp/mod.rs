@@ -152,6 +152,8 @@ pub struct Machine<'p> {
     steps: u64,
     peak: usize,
     levels: Vec<Level>,
+    /// The value of the last gate a gated write computed (for `--trace`).
+    gate: f64,
 }
 
 impl<'p> Machine<'p> {
@@ -181,7 +183,15 @@ impl<'p> Machine<'p> {
             steps: 0,
             peak: 0,
             levels: Vec::new(),
+            gate: 0.0,
         }
+    }
+
+    /// The gate the last gated write that succeeded computed: a soft gate's
+    /// value, or a hard gate's condition (0 when it was closed). What
+    /// `--trace` shows after such a write.
+    pub fn last_gate(&self) -> f64 {
+        self.gate
     }
 
     /// A machine that continues from `state`, as a previous machine left it
@@ -472,13 +482,19 @@ impl<'p> Machine<'p> {
                             label: format!("= {}", number::format(gv)),
                         });
                     }
-                    arith::blend(old, e, gv)
-                        .map_err(|err| self.arith_fault(err, value_span, false))?
+                    let blended = arith::blend(old, e, gv)
+                        .map_err(|err| self.arith_fault(err, value_span, false))?;
+                    self.gate = gv;
+                    blended
                 } else {
-                    if self.eval(code, g.value)? == 0.0 {
+                    let open = self.eval(code, g.value)?;
+                    if open == 0.0 {
+                        self.gate = 0.0;
                         return Ok(());
                     }
-                    self.eval(code, value)?
+                    let v = self.eval(code, value)?;
+                    self.gate = open;
+                    v
                 }
             }
         };

@@ -155,7 +155,7 @@ impl Session {
         }
         match cell::compile(self.program(), &analysis, self.text()) {
             Ok(compiled) => Outcome {
-                output: cell::table::render(&compiled),
+                output: cell::table::render(&compiled, crate::layout::stdout_width(None)),
                 ..Outcome::default()
             },
             Err(d) => Outcome::failed(vec![d], self.text().to_owned()),
@@ -183,7 +183,8 @@ impl Session {
             self.text(),
             self.capacity(),
             self.state().peak(),
-        );
+        )
+        .with_width(crate::layout::stdout_width(None));
         let result = machine.run(&program.items, &mut trace, limits);
         trace.flush();
         drop(trace);
