@@ -53,7 +53,7 @@ fn column_chars(rec: &Recording, c: &Column) -> usize {
                 n = n.max(o.chars().count());
             }
         }
-        ColumnKind::Fold { .. } => n = n.max(14),
+        ColumnKind::Fold { .. } => n = n.max(18),
         ColumnKind::Failure { head, .. } => {
             let (a, b) = header_lines(head);
             n = n.max(a.chars().count()).max(b.chars().count()).max(14);
@@ -483,18 +483,30 @@ fn column(
                     }
                 ));
             }
-            s.open("class=\"value\"");
-            s.title(&tip);
-            s.text(
-                x + 6.0,
-                y + 27.0,
-                inner,
-                &text,
-                Anchor::Start,
-                colour::INK,
-                "",
-            );
-            s.close();
+            if tip == text {
+                s.text(
+                    x + 6.0,
+                    y + 27.0,
+                    inner,
+                    &text,
+                    Anchor::Start,
+                    colour::INK,
+                    "",
+                );
+            } else {
+                s.open("class=\"value\"");
+                s.title(&tip);
+                s.text(
+                    x + 6.0,
+                    y + 27.0,
+                    inner,
+                    &text,
+                    Anchor::Start,
+                    colour::INK,
+                    "",
+                );
+                s.close();
+            }
         }
         if let Some(n) = forgot {
             // The gap a forget leaves: the erased name struck through.
