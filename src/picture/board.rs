@@ -16,6 +16,7 @@ const FULL_H: f64 = 18.0;
 const OUT_H: f64 = 22.0;
 const MIN_CHARS: usize = 9;
 const MAX_CHARS: usize = 18;
+const MAX_FAILURE_CHARS: usize = 44;
 const BADGE: f64 = 13.0;
 
 /// A statement's header split in two lines: `write bd_a =` / `bd + a`.
@@ -54,9 +55,15 @@ fn column_chars(rec: &Recording, c: &Column) -> usize {
             }
         }
         ColumnKind::Fold { .. } => n = n.max(18),
-        ColumnKind::Failure { head, .. } => {
+        ColumnKind::Failure { head, message, .. } => {
+            // Wide enough for what stopped the run, within reason.
             let (a, b) = header_lines(head);
-            n = n.max(a.chars().count()).max(b.chars().count()).max(14);
+            let said = "stopped: ".len() + message.chars().count();
+            return n
+                .max(a.chars().count())
+                .max(b.chars().count())
+                .max(said)
+                .clamp(MIN_CHARS, MAX_FAILURE_CHARS);
         }
     }
     n.min(MAX_CHARS)
