@@ -456,3 +456,29 @@ fn bad_usage_is_refused() {
     .assert()
     .code(2);
 }
+
+#[test]
+fn the_gates_over_a_stream_are_the_data_s() {
+    let gate_values = |svg: &str| -> Vec<String> {
+        let doc = roxmltree::Document::parse(svg).unwrap();
+        doc.descendants()
+            .filter(|n| n.attribute("class") == Some("gate"))
+            .map(|n| n.attribute("data-value").unwrap().to_owned())
+            .collect()
+    };
+    // running_max: `when x > best` over 3, 1, 4, 1, 5, 9, 2, 6.
+    let (_, svg) = picture("examples/running_max.wb", "stream", &[]);
+    assert_eq!(gate_values(&svg), ["1", "0", "1", "0", "1", "1", "0", "0"]);
+    // ema: `gate alpha`, 0.5 by default, 0.25 when set.
+    let (_, svg) = picture("examples/ema.wb", "stream", &["--set", "alpha=0.25"]);
+    assert_eq!(gate_values(&svg), ["0.25"; 6]);
+    // The board marks the same: a closed `when` wrote nothing.
+    let (_, board) = picture("examples/running_max.wb", "board", &[]);
+    let cols = columns(&board);
+    let marks: Vec<&str> = cols
+        .iter()
+        .filter(|c| c.line == 9)
+        .map(|c| c.marks[0].as_str())
+        .collect();
+    assert_eq!(marks, ["write read", "gate-closed read", "write read"]);
+}

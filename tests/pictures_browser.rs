@@ -150,6 +150,27 @@ fn the_whiteboard_report_shows_the_article_s_boards_in_chromium() {
     let at = dom.find("<svg").unwrap();
     let end = dom[at..].find("</svg>").unwrap() + at + 6;
     roxmltree::Document::parse(&dom[at..end]).expect("the board's SVG in the DOM is XML");
+    // It prints: Chromium makes a PDF of it with the print style sheet.
+    let pdf = dir.path().join("report.pdf");
+    let (_, log) = browse(
+        &browser,
+        &[
+            format!("--print-to-pdf={}", pdf.display()),
+            "--no-pdf-header-footer".into(),
+        ],
+        &url(&page),
+    );
+    assert!(
+        console_errors(&log).is_empty(),
+        "print: {:?}",
+        console_errors(&log)
+    );
+    let bytes = std::fs::read(&pdf).expect("a PDF");
+    assert!(
+        bytes.starts_with(b"%PDF") && bytes.len() > 10_000,
+        "{} bytes",
+        bytes.len()
+    );
 }
 
 #[test]
