@@ -44,6 +44,10 @@ pub fn render(rec: &Recording, subject: &str) -> Option<String> {
             Swatch::Fill("#fde725"),
             "1: open (the new value written)".to_owned(),
         ),
+        (
+            Swatch::Fill(colour::EMPTY),
+            "hover a column for its elements, mean, min and max".to_owned(),
+        ),
     ];
     let (legend_h, pos) = layout_legend(&legend, width - 32.0);
     let axis_h = 30.0;
@@ -69,7 +73,7 @@ pub fn render(rec: &Recording, subject: &str) -> Option<String> {
     let width_of_bin = drawn.iter().map(|(w, _)| *w).max().unwrap_or(1);
     let sub = if width_of_bin > 1 {
         format!(
-            "aggregated: each column is the mean gate of {} consecutive elements ({} elements in {} columns); hover for min and max",
+            "aggregated: each column is the mean of {} elements ({} in {} columns)",
             count(width_of_bin),
             count(total),
             columns
