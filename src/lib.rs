@@ -8,6 +8,8 @@
 //! - [`interp`]: runs a checked program with the capacity enforced.
 //! - [`repl`]: the interactive session behind `wb repl`.
 //! - [`diag`]: diagnostics as data, rendered with miette or as JSON.
+//! - [`picture`]: the board over time and the cell's gates as SVG, and the
+//!   HTML report (`wb report`).
 //!
 //! See `ARCHITECTURE.md` for the map and `LANGUAGE.md`-level docs in `docs/`.
 
@@ -25,6 +27,7 @@ pub mod exercise;
 pub mod interp;
 pub mod layout;
 pub mod number;
+pub mod picture;
 pub mod repl;
 pub mod suggest;
 pub mod syntax;

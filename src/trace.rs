@@ -504,7 +504,7 @@ fn reads_of(stmt: &Stmt, machine: &Machine) -> Vec<NameId> {
         None => value.names().for_each(|n| add(n.id)),
         Some(Gate::When(c)) => {
             c.names().for_each(|n| add(n.id));
-            if machine.last_gate() != 0.0 {
+            if machine.last_gate().is_some_and(|c| c != 0.0) {
                 value.names().for_each(|n| add(n.id));
             }
         }
@@ -576,7 +576,7 @@ impl Observer for Trace<'_> {
                     notes.push(format!("reads {}", read.join(", ")));
                 }
                 if let StmtKind::Write { gate: Some(g), .. } = &stmt.kind {
-                    let v = machine.last_gate();
+                    let v = machine.last_gate().unwrap_or(0.0);
                     notes.push(match **g {
                         Gate::When(_) if v != 0.0 => "when: open".to_owned(),
                         Gate::When(_) => "when: closed, kept".to_owned(),

@@ -5,6 +5,7 @@ mod check;
 mod compile;
 pub mod output;
 mod repl;
+mod report;
 mod run;
 
 use std::ffi::OsString;
@@ -40,6 +41,9 @@ enum Command {
     Repl(repl::ReplArgs),
     /// Lower a program to its LSTM-style cell: unit map and gate table.
     Compile(compile::CompileArgs),
+    /// Draw a program: the board over time, the gates, in one HTML report
+    /// (or one picture as SVG).
+    Report(report::ReportArgs),
 }
 
 /// Runs the command line; returns the exit code.
@@ -61,6 +65,7 @@ pub fn main() -> i32 {
         Command::Check(args) => check::check(args),
         Command::Repl(args) => repl::repl(args),
         Command::Compile(args) => compile::compile(args),
+        Command::Report(args) => report::report_cmd(args),
     }
 }
 

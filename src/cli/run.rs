@@ -296,7 +296,7 @@ fn run_cell(
 /// The exit code of a run that failed: a bad `--stream x=@file` is the
 /// command's input given wrongly, like a bad `--set` (2); anything else is
 /// the program's error (1).
-fn exit_code(d: &Diagnostic) -> i32 {
+pub(super) fn exit_code(d: &Diagnostic) -> i32 {
     match d.code {
         wb::diag::Code::StreamFile => EXIT_USAGE,
         wb::diag::Code::Interrupted => output::EXIT_INTERRUPTED,
@@ -375,16 +375,24 @@ fn fail(
 /// files (`--stream x=@file`); an error is a usage error. The last flag
 /// given for a stream wins.
 fn overrides(args: &RunArgs) -> Result<(Overrides, Vec<(String, PathBuf)>), String> {
+    parse_overrides(&args.sets, &args.streams)
+}
+
+/// `--set` and `--stream` flags read (shared with `wb report`).
+pub(super) fn parse_overrides(
+    sets: &[String],
+    streams: &[String],
+) -> Result<(Overrides, Vec<(String, PathBuf)>), String> {
     let mut o = Overrides::default();
     let mut files: Vec<(String, PathBuf)> = Vec::new();
-    for s in &args.sets {
+    for s in sets {
         let (name, value) = s
             .split_once('=')
             .ok_or_else(|| format!("--set {s}: expected NAME=VALUE, as in `--set b=4`"))?;
         let v = parse_number(value.trim()).map_err(|why| format!("--set {s}: {why}"))?;
         o.scalars.push((name.trim().to_owned(), v));
     }
-    for s in &args.streams {
+    for s in streams {
         let (name, spec) = s.split_once('=').ok_or_else(|| {
             format!("--stream {s}: expected NAME=VALUES, as in `--stream x=1,2,3`")
         })?;

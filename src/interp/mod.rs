@@ -152,8 +152,9 @@ pub struct Machine<'p> {
     steps: u64,
     peak: usize,
     levels: Vec<Level>,
-    /// The value of the last gate a gated write computed (for `--trace`).
-    gate: f64,
+    /// The gate value of the last gated write evaluated (see
+    /// [`Machine::last_gate`]).
+    gate: Option<f64>,
 }
 
 impl<'p> Machine<'p> {
@@ -183,15 +184,8 @@ impl<'p> Machine<'p> {
             steps: 0,
             peak: 0,
             levels: Vec::new(),
-            gate: 0.0,
+            gate: None,
         }
-    }
-
-    /// The gate the last gated write that succeeded computed: a soft gate's
-    /// value, or a hard gate's condition (0 when it was closed). What
-    /// `--trace` shows after such a write.
-    pub fn last_gate(&self) -> f64 {
-        self.gate
     }
 
     /// A machine that continues from `state`, as a previous machine left it
@@ -259,6 +253,14 @@ impl<'p> Machine<'p> {
     /// Statements executed so far.
     pub fn steps(&self) -> u64 {
         self.steps
+    }
+
+    /// The value of the gate of the last gated write that evaluated its
+    /// gate: the condition of `when c` (the write happened where it is not
+    /// 0), the `g` of `gate g`. Read in [`Observer::after`] of a gated
+    /// write, it is that write's gate (pictures draw gates over time).
+    pub fn last_gate(&self) -> Option<f64> {
+        self.gate
     }
 
     /// The names of the program.
@@ -474,6 +476,7 @@ impl<'p> Machine<'p> {
                 if g.soft {
                     let e = self.eval(code, value)?;
                     let gv = self.eval(code, g.value)?;
+                    self.gate = Some(gv);
                     if !(0.0..=1.0).contains(&gv) {
                         return Err(Fault {
                             code: Code::GateRange,
@@ -482,19 +485,15 @@ impl<'p> Machine<'p> {
                             label: format!("= {}", number::format(gv)),
                         });
                     }
-                    let blended = arith::blend(old, e, gv)
-                        .map_err(|err| self.arith_fault(err, value_span, false))?;
-                    self.gate = gv;
-                    blended
+                    arith::blend(old, e, gv)
+                        .map_err(|err| self.arith_fault(err, value_span, false))?
                 } else {
-                    let open = self.eval(code, g.value)?;
-                    if open == 0.0 {
-                        self.gate = 0.0;
+                    let c = self.eval(code, g.value)?;
+                    self.gate = Some(c);
+                    if c == 0.0 {
                         return Ok(());
                     }
-                    let v = self.eval(code, value)?;
-                    self.gate = open;
-                    v
+                    self.eval(code, value)?
                 }
             }
         };
