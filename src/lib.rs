@@ -24,6 +24,7 @@ pub mod diag;
 pub mod exercise;
 pub mod interp;
 pub mod number;
+pub mod plan;
 pub mod repl;
 pub mod suggest;
 pub mod syntax;

@@ -4,6 +4,7 @@
 mod check;
 mod compile;
 pub mod output;
+mod plan;
 mod repl;
 mod run;
 
@@ -40,6 +41,8 @@ enum Command {
     Repl(repl::ReplArgs),
     /// Lower a program to its LSTM-style cell: unit map and gate table.
     Compile(compile::CompileArgs),
+    /// Plan a formula or a program's dataflow onto the fewest slots.
+    Plan(plan::PlanArgs),
 }
 
 /// Runs the command line; returns the exit code.
@@ -61,6 +64,7 @@ pub fn main() -> i32 {
         Command::Check(args) => check::check(args),
         Command::Repl(args) => repl::repl(args),
         Command::Compile(args) => compile::compile(args),
+        Command::Plan(args) => plan::plan(args),
     }
 }
 

@@ -1,0 +1,285 @@
+//! A plan as a `.wb` program: slot names a reader can follow, one operation
+//! per write, and (on request) why each forget and each recomputation is
+//! where it is, and the board as the plan fills it.
+//!
+//! A slot keeps one name from the write that takes it to the forget that
+//! frees it (a write over an operand keeps that operand's name, as `write
+//! bd = bd + a` does). Its name is the one a read needs (`read result`
+//! prints `result = …` as the original does), else an original write's
+//! target, else one made of its operands, as the whiteboard article names
+//! its steps (`ac`, `bd_a`).
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+
+use super::dataflow::{Arg, Dataflow, Leaf, Operation};
+use super::schedule::Step;
+use crate::syntax::{BinOp, Func, KEYWORDS};
+
+/// How to write the program.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Style {
+    /// A comment on each forget and recomputation saying why.
+    pub explain: bool,
+}
+
+/// The written plan.
+#[derive(Clone, Debug, Default)]
+pub struct Written {
+    /// The program text (statements only; the caller adds the header).
+    pub body: String,
+    /// The board after each statement, as a table (for `--trace`).
+    pub trace: String,
+    /// Reads whose name had to change (two slots would have needed it at
+    /// once), as `original → used`.
+    pub renamed: Vec<(String, String)>,
+}
+
+struct Namer<'a> {
+    flow: &'a Dataflow,
+    taken: HashSet<String>,
+    next: HashMap<String, u32>,
+}
+
+impl Namer<'_> {
+    fn fresh(&mut self, base: &str) -> String {
+        if !self.taken.contains(base) {
+            self.taken.insert(base.to_owned());
+            return base.to_owned();
+        }
+        let n = self.next.entry(base.to_owned()).or_insert(1);
+        loop {
+            *n += 1;
+            let name = format!("{base}_{n}");
+            if !self.taken.contains(&name) {
+                self.taken.insert(name.clone());
+                return name;
+            }
+        }
+    }
+
+    fn leaf(&self, leaf: Leaf) -> String {
+        match leaf {
+            Leaf::Input(id) => self.flow.names.text(id).to_owned(),
+            Leaf::Num(x) => crate::number::format(x),
+        }
+    }
+}
+
+/// A name for a value made of its operands' names (`a*c` → `ac`), or `t`.
+fn derived(op: Operation, texts: &[String]) -> String {
+    let word = |t: &String| {
+        if t.starts_with(|c: char| c.is_ascii_digit()) {
+            let digits: String = t.chars().filter(char::is_ascii_alphanumeric).collect();
+            format!("n{digits}")
+        } else {
+            t.clone()
+        }
+    };
+    let w: Vec<String> = texts.iter().map(word).collect();
+    let name = match (op, w.as_slice()) {
+        (Operation::Bin(BinOp::Mul), [x, y]) => format!("{x}{y}"),
+        (Operation::Bin(BinOp::Add), [x, y]) => format!("{x}_{y}"),
+        (Operation::Bin(b), [x, y]) => {
+            let word = match b {
+                BinOp::Sub => "minus",
+                BinOp::Div => "over",
+                BinOp::Rem => "mod",
+                BinOp::Pow => "pow",
+                BinOp::Lt => "lt",
+                BinOp::Le => "le",
+                BinOp::Gt => "gt",
+                BinOp::Ge => "ge",
+                BinOp::Eq => "eq",
+                _ => "ne",
+            };
+            format!("{x}_{word}_{y}")
+        }
+        (Operation::Neg, [x]) => format!("neg_{x}"),
+        (Operation::Call(f), [x]) => format!("{}_{x}", f.name()),
+        (Operation::Call(f), [x, y]) => format!("{}_{x}_{y}", f.name()),
+        _ => "t".to_owned(),
+    };
+    if name.len() > 12 {
+        "t".to_owned()
+    } else {
+        name
+    }
+}
+
+/// The expression of one write: one operation on names and numbers.
+fn expression(op: Operation, texts: &[String]) -> String {
+    match (op, texts) {
+        (Operation::Bin(b), [x, y]) => format!("{x} {} {y}", b.symbol()),
+        (Operation::Neg, [x]) => format!("-{x}"),
+        (Operation::Copy, [x]) => x.clone(),
+        (Operation::Call(f), args) => format!("{}({})", f.name(), args.join(", ")),
+        _ => String::new(),
+    }
+}
+
+/// Writes `steps` as statements.
+pub fn write(flow: &Dataflow, steps: &[Step], style: Style, trace: bool) -> Written {
+    let mut namer = Namer {
+        flow,
+        taken: KEYWORDS.iter().map(|k| (*k).to_owned()).collect(),
+        next: HashMap::new(),
+    };
+    namer
+        .taken
+        .extend(Func::ALL.iter().map(|f| f.name().to_owned()));
+    for (id, _) in &flow.inputs {
+        namer.taken.insert(flow.names.text(*id).to_owned());
+    }
+    // Names reads need are kept for them.
+    let required: HashSet<String> = flow
+        .reads
+        .iter()
+        .filter(|r| matches!(r.arg, Arg::Value(_)) && !r.name.is_empty())
+        .map(|r| r.name.clone())
+        .collect();
+    namer.taken.extend(required.iter().cloned());
+
+    // Which slot (chain of in-place writes) holds each value, and the
+    // chain's last value: a chain is named before its first write.
+    let mut chain_of = vec![u32::MAX; flow.len()];
+    let mut chain_last: Vec<u32> = Vec::new();
+    let mut chain_required: Vec<Option<String>> = Vec::new();
+    let mut chain_at_step = Vec::with_capacity(steps.len());
+    let mut times = vec![0u32; flow.len()];
+    for step in steps {
+        if let Step::Compute { value, over } = *step {
+            times[value as usize] += 1;
+            let c = match over {
+                Some(u) => chain_of[u as usize],
+                None => {
+                    chain_last.push(value);
+                    chain_required.push(None);
+                    (chain_last.len() - 1) as u32
+                }
+            };
+            chain_of[value as usize] = c;
+            chain_last[c as usize] = value;
+            if let Some(name) = flow.required_name(value) {
+                chain_required[c as usize] = Some(name.to_owned());
+            }
+            chain_at_step.push(c);
+        }
+    }
+    let last_write = steps
+        .iter()
+        .rposition(|s| matches!(s, Step::Compute { .. }))
+        .map_or(0, |i| i + 1);
+
+    let mut out = Written::default();
+    let mut chain_name: Vec<String> = vec![String::new(); chain_last.len()];
+    let mut live_required: HashSet<String> = HashSet::new();
+    let mut slot_of_chain: Vec<usize> = vec![usize::MAX; chain_last.len()];
+    let mut slots: Vec<Option<u32>> = Vec::new();
+    let mut written = vec![0u32; flow.len()];
+    let mut made_room = vec![false; flow.len()];
+    let mut computes = 0;
+    let name_of = |arg: &Arg, chain_name: &[String], chain_of: &[u32], namer: &Namer| match arg {
+        Arg::Value(u) => chain_name[chain_of[*u as usize] as usize].clone(),
+        Arg::Leaf(l) => namer.leaf(*l),
+    };
+    // `chain_of` is rebuilt as the steps are written.
+    let mut holder = vec![u32::MAX; flow.len()];
+    for (i, step) in steps.iter().enumerate() {
+        let line = match *step {
+            Step::Compute { value, over } => {
+                let c = chain_at_step[computes];
+                computes += 1;
+                let texts: Vec<String> = flow
+                    .args(value)
+                    .iter()
+                    .map(|a| name_of(a, &chain_name, &holder, &namer))
+                    .collect();
+                if over.is_none() {
+                    let name = match &chain_required[c as usize] {
+                        Some(r) if !live_required.contains(r) => r.clone(),
+                        Some(r) => {
+                            let used = namer.fresh(r);
+                            out.renamed.push((r.clone(), used.clone()));
+                            used
+                        }
+                        None => {
+                            let last = chain_last[c as usize];
+                            let base = flow
+                                .target(last)
+                                .or_else(|| flow.target(value))
+                                .map_or_else(|| derived(flow.op(value), &texts), str::to_owned);
+                            namer.fresh(&base)
+                        }
+                    };
+                    if chain_required[c as usize].as_deref() == Some(name.as_str()) {
+                        live_required.insert(name.clone());
+                    }
+                    chain_name[c as usize] = name;
+                    let free = slots.iter().position(Option::is_none);
+                    let s = free.unwrap_or_else(|| {
+                        slots.push(None);
+                        slots.len() - 1
+                    });
+                    slot_of_chain[c as usize] = s;
+                }
+                slots[slot_of_chain[c as usize]] = Some(c);
+                holder[value as usize] = c;
+                let mut line = format!(
+                    "write {} = {}",
+                    chain_name[c as usize],
+                    expression(flow.op(value), &texts)
+                );
+                written[value as usize] += 1;
+                if style.explain {
+                    if written[value as usize] > 1 && made_room[value as usize] {
+                        line.push_str("  # written again: it was forgotten to make room");
+                    } else if let Some(u) = over {
+                        let _ = write!(
+                            line,
+                            "  # in the slot of `{}`, which dies here",
+                            chain_name[holder[u as usize] as usize]
+                        );
+                    }
+                }
+                line
+            }
+            Step::Forget(u) => {
+                if i >= last_write {
+                    // After the last write a forget frees a slot nobody takes.
+                    continue;
+                }
+                let c = holder[u as usize];
+                let name = chain_name[c as usize].clone();
+                live_required.remove(&name);
+                slots[slot_of_chain[c as usize]] = None;
+                let again = written[u as usize] < times[u as usize];
+                made_room[u as usize] = again;
+                let mut line = format!("forget {name}");
+                if style.explain {
+                    line.push_str(if again {
+                        "  # to make room; it is written again later"
+                    } else {
+                        "  # not read again"
+                    });
+                }
+                line
+            }
+            Step::Read(j) => {
+                let r = &flow.reads[j];
+                format!("read {}", name_of(&r.arg, &chain_name, &holder, &namer))
+            }
+        };
+        out.body.push_str(&line);
+        out.body.push('\n');
+        if trace {
+            let cells: Vec<String> = slots
+                .iter()
+                .map(|s| s.map_or_else(String::new, |c| chain_name[c as usize].clone()))
+                .collect();
+            let statement = line.split("  #").next().unwrap_or("");
+            let _ = writeln!(out.trace, "{statement:<28} [ {} ]", cells.join(" | "));
+        }
+    }
+    out
+}
