@@ -69,7 +69,7 @@ fn json_is_one_object_in_the_documented_order() {
          \"message\":\"the board is full: `p` needs a slot, and all 3 are taken\",\
          \"line\":8,\"column\":7,\
          \"help\":\"`bd` is never read again (last read on line 7): add `forget bd` before line 8\"}],\
-         \"capacity\":3,\"peak\":3,\"peak_line\":7,\"min_capacity\":3}\n"
+         \"capacity\":3,\"peak\":3,\"peak_line\":7,\"min_capacity\":3,\"fewest_slots\":3}\n"
     );
     let v: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
     assert_eq!(v["min_capacity"], 3);

@@ -10,7 +10,8 @@ use serde_json::Value;
 
 use wb::check::{self, plural, Analysis};
 use wb::diag::Diagnostic;
-use wb::syntax::LineIndex;
+use wb::plan::statements::{self, Fewest};
+use wb::syntax::{LineIndex, Program};
 
 use super::{load, output, parse, report, usage_error, Source, EXIT_PROGRAM, EXIT_USAGE};
 
@@ -81,7 +82,7 @@ pub fn check(args: CheckArgs) -> i32 {
     }
     let mut analysis = ManuallyDrop::new(check::check(&parsed.program, args.capacity));
     if !args.fix {
-        return finish(&args, &source, &parsed.program.lines, &mut analysis);
+        return finish(&args, &source, &parsed.program, &mut analysis);
     }
     let fixed = match check::fix(&parsed.program, &source.text, &analysis) {
         Ok(f) => f,
@@ -131,15 +132,24 @@ pub fn check(args: CheckArgs) -> i32 {
             .map_or_else(|code| code, |()| EXIT_PROGRAM);
     }
     let mut analysis = ManuallyDrop::new(check::check(&parsed.program, args.capacity));
-    finish(&args, &source, &parsed.program.lines, &mut analysis)
+    finish(&args, &source, &parsed.program, &mut analysis)
 }
 
 /// Reports an analysis and returns the exit code; `lines` indexes the source.
-fn finish(args: &CheckArgs, source: &Source, lines: &LineIndex, analysis: &mut Analysis) -> i32 {
+fn finish(args: &CheckArgs, source: &Source, program: &Program, analysis: &mut Analysis) -> i32 {
+    let lines = &program.lines;
+    // The optimum over orders of these statements (the planner's).
+    let fewest = statements::fewest_slots(program, statements::CHECK_LIMITS);
+    statements::advise(&fewest, analysis);
     if args.deny.contains(&Deny::Warnings) {
         analysis.deny_warnings();
     }
-    if let Err(code) = emit(args, source, &analysis.diagnostics, Some((analysis, lines))) {
+    if let Err(code) = emit(
+        args,
+        source,
+        &analysis.diagnostics,
+        Some((analysis, lines, &fewest)),
+    ) {
         return code;
     }
     if analysis.has_errors() {
@@ -177,17 +187,20 @@ fn emit(
     args: &CheckArgs,
     source: &Source,
     diags: &[Diagnostic],
-    summary: Option<(&Analysis, &LineIndex)>,
+    summary: Option<(&Analysis, &LineIndex, &Fewest)>,
 ) -> Result<(), i32> {
     match args.format {
         Format::Json => output::print(&format!("{}\n", json(source, diags, summary)))?,
         Format::Human => {
             report(diags, source);
-            if let Some((a, lines)) = summary {
+            if let Some((a, lines, fewest)) = summary {
                 eprint!(
                     "{}",
                     human_summary(source, a, lines, args.capacity.is_some())
                 );
+                if let Some(line) = statements::summary(fewest, a.min_capacity) {
+                    eprintln!("  note: {line}");
+                }
             }
         }
     }
@@ -214,10 +227,14 @@ fn human_summary(source: &Source, a: &Analysis, lines: &LineIndex, overridden: b
 }
 
 /// One JSON object, keys in the order LANGUAGE.md §3 shows them.
-fn json(source: &Source, diags: &[Diagnostic], summary: Option<(&Analysis, &LineIndex)>) -> String {
+fn json(
+    source: &Source,
+    diags: &[Diagnostic],
+    summary: Option<(&Analysis, &LineIndex, &Fewest)>,
+) -> String {
     let index;
     let lines = match summary {
-        Some((_, lines)) => lines,
+        Some((_, lines, _)) => lines,
         None => {
             index = LineIndex::new(&source.text);
             &index
@@ -237,13 +254,14 @@ fn json(source: &Source, diags: &[Diagnostic], summary: Option<(&Analysis, &Line
         );
     }
     out.push(']');
-    if let Some((a, _)) = summary {
+    if let Some((a, _, fewest)) = summary {
         let peak_line = a.peak_span.map(|s| lines.line(s.start as usize));
         for (key, value) in [
             ("capacity", Value::from(a.capacity)),
             ("peak", Value::from(a.peak)),
             ("peak_line", Value::from(peak_line)),
             ("min_capacity", Value::from(a.min_capacity)),
+            ("fewest_slots", Value::from(statements::proven(fewest))),
         ] {
             out.push_str(&format!(",\"{key}\":{value}"));
         }

@@ -68,8 +68,13 @@ pub struct Small {
     /// [`Dataflow::may_overwrite`]).
     over: Vec<u64>,
     users: Vec<u64>,
-    /// Each read's value as a dense index (`None` for a leaf).
-    reads: Vec<Option<usize>>,
+    /// The values each read needs on the board at once.
+    reads: Vec<u64>,
+    /// Values that must be written before each value (a statement that
+    /// overwrites a name comes after every use of the value it replaces).
+    after: Vec<u64>,
+    /// Reads that must be made before each value.
+    after_reads: Vec<usize>,
     /// Everything the reads from `k` on reach.
     cone_after: Vec<u64>,
 }
@@ -87,36 +92,56 @@ impl Small {
         }
         let n = ids.len();
         let mut args = vec![0u64; n];
-        let mut users = vec![0u64; n];
         let mut over = vec![0u64; n];
         for (i, &v) in ids.iter().enumerate() {
             for u in flow.value_args(v) {
                 let d = dense[u as usize];
                 args[i] |= 1 << d;
-                users[d] |= 1 << i;
                 if flow.may_overwrite(u, v) {
                     over[i] |= 1 << d;
                 }
             }
         }
-        let reads: Vec<Option<usize>> = flow
+        let reads: Vec<u64> = flow
             .reads
             .iter()
             .map(|r| match r.arg {
-                Arg::Value(v) => Some(dense[v as usize]),
-                Arg::Leaf(_) => None,
+                Arg::Value(v) => 1 << dense[v as usize],
+                Arg::Leaf(_) => 0,
             })
             .collect();
+        Small::from_parts(ids, args, over, reads, Vec::new(), Vec::new())
+    }
+
+    /// A search problem given directly: value `i` (standing for `ids[i]`)
+    /// reads `args[i]`, may be written over `over[i]`, comes after
+    /// `after[i]` and after `after_reads[i]` reads (both may be empty: no
+    /// constraint); `reads` are the sets read, in order. Operands must come
+    /// before their users in the numbering.
+    pub fn from_parts(
+        ids: Vec<u32>,
+        args: Vec<u64>,
+        over: Vec<u64>,
+        reads: Vec<u64>,
+        mut after: Vec<u64>,
+        mut after_reads: Vec<usize>,
+    ) -> Small {
+        let n = ids.len();
+        after.resize(n, 0);
+        after_reads.resize(n, 0);
+        let mut users = vec![0u64; n];
+        for (i, &a) in args.iter().enumerate() {
+            for u in bits(a) {
+                users[u] |= 1 << i;
+            }
+        }
         let mut cone_after = vec![0u64; reads.len() + 1];
         for k in (0..reads.len()).rev() {
-            let mut cone = 0u64;
-            if let Some(d) = reads[k] {
-                cone |= 1 << d;
-                // Operands come before their users: one pass downward.
-                for i in (0..n).rev() {
-                    if cone >> i & 1 == 1 {
-                        cone |= args[i];
-                    }
+            let mut cone = reads[k];
+            // Operands come before their users: one pass downward.
+            for i in (0..n).rev() {
+                if cone >> i & 1 == 1 {
+                    cone |= args[i];
                 }
             }
             cone_after[k] = cone | cone_after[k + 1];
@@ -127,6 +152,8 @@ impl Small {
             over,
             users,
             reads,
+            after,
+            after_reads,
             cone_after,
         }
     }
@@ -145,20 +172,14 @@ impl Small {
 
     /// Reads made once `have` is available (on the board or written).
     fn reads_made(&self, mut k: usize, have: u64) -> usize {
-        while k < self.reads.len() {
-            match self.reads[k] {
-                Some(d) if have >> d & 1 == 0 => break,
-                _ => k += 1,
-            }
+        while k < self.reads.len() && self.reads[k] & !have == 0 {
+            k += 1;
         }
         k
     }
 
     fn pending(&self, k: usize) -> u64 {
-        self.reads[k..]
-            .iter()
-            .flatten()
-            .fold(0u64, |m, &d| m | 1 << d)
+        self.reads[k..].iter().fold(0u64, |m, &r| m | r)
     }
 
     /// Without recomputation: the board once `done` is written.
@@ -204,7 +225,10 @@ impl Small {
             while *next < self.n() {
                 let i = *next;
                 *next += 1;
-                if done >> i & 1 == 1 || self.args[i] & !done != 0 {
+                if done >> i & 1 == 1
+                    || (self.args[i] | self.after[i]) & !done != 0
+                    || self.reads_made(0, done) < self.after_reads[i]
+                {
                     continue;
                 }
                 let after = done | 1 << i;

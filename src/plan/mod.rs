@@ -23,6 +23,7 @@ pub mod emit;
 pub mod exact;
 pub mod order;
 pub mod schedule;
+pub mod statements;
 
 use std::sync::atomic::AtomicBool;
 
