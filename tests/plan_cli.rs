@@ -197,3 +197,30 @@ fn a_deep_formula_plans_without_recursion() {
     assert_eq!(v["capacity"], 1);
     assert_eq!(v["writes"], 20_000);
 }
+
+#[test]
+fn the_repl_plans_the_session() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wb"))
+        .args(["repl"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(
+            b"input a = 1, b = 3, c = 5, d = 11\nwrite ac = a * c\nwrite bd = b * d\n\
+              write bd_a = bd + a\nforget bd\nwrite p = ac * bd_a\nforget bd_a\n\
+              write ad = a * d\nforget ac\nwrite result = ad + p\nread result\n:plan\n",
+        )
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let plan = &stdout[stdout.find("# wb plan of the session").expect("a plan")..];
+    assert!(plan.contains("2 slots, 6 writes"), "{plan}");
+    check_and_run(plan, 2, "result = 181\n");
+}

@@ -216,36 +216,6 @@ fn refusal(no: &NoPlan, recompute: bool) -> Diagnostic {
     }
 }
 
-/// What is claimed of a plan, in words.
-fn claim(p: &Plan, capacity: Option<usize>) -> String {
-    let s = |n: usize| if n == 1 { "" } else { "s" };
-    let stopped = match p.stopped {
-        Some(Stopped::Interrupted) => "; the search was interrupted",
-        Some(Stopped::Budget) => "; the search reached its limit of states",
-        None => "",
-    };
-    if !p.optimal {
-        return format!(
-            "not proven optimal: within {} slot{} of the proven lower bound {}{stopped}",
-            p.cost.slots - p.lower_bound.min(p.cost.slots),
-            s(p.cost.slots - p.lower_bound.min(p.cost.slots)),
-            p.lower_bound
-        );
-    }
-    let how = match p.method {
-        plan::Method::Tree => "Ershov labels, optimal on a tree",
-        plan::Method::Exact => "exact search",
-        plan::Method::Heuristic => "each value written once",
-    };
-    match capacity {
-        Some(c) => format!("optimal: the fewest writes on {c} slot{} ({how})", s(c)),
-        None => format!(
-            "optimal: no plan has fewer slots, nor fewer writes on {} ({how})",
-            p.cost.slots
-        ),
-    }
-}
-
 fn print_plan(
     args: &PlanArgs,
     source: &Source,
@@ -253,56 +223,20 @@ fn print_plan(
     p: &Plan,
     own_board: Option<f64>,
 ) -> i32 {
-    let written = emit::write(
-        flow,
-        &p.steps,
-        emit::Style {
+    let page = emit::Page {
+        subject: &source.name,
+        capacity: args.capacity,
+        own_board,
+        style: emit::Style {
             explain: args.explain,
         },
-        args.trace,
-    );
-    let board = args.capacity.unwrap_or(p.cost.slots).max(1);
-    let s = |n: usize| if n == 1 { "" } else { "s" };
-    let mut text = format!(
-        "# wb plan of {}: {} slot{}, {} write{}\n# {}\n",
-        source.name,
-        p.cost.slots,
-        s(p.cost.slots),
-        p.cost.writes,
-        s(p.cost.writes),
-        claim(p, args.capacity)
-    );
-    if let (Some(b), None) = (own_board, args.capacity) {
-        text.push_str(&format!(
-            "# (the program's own `board {}` is not a limit for the plan)\n",
-            wb::number::format(b)
-        ));
-    }
-    for (from, to) in &written.renamed {
-        text.push_str(&format!(
-            "# `read {from}` reads `{to}`: two slots needed the name `{from}` at once\n"
-        ));
-    }
-    text.push_str(&format!("board {board}\n"));
-    let used = used_inputs(flow);
-    if !used.is_empty() {
-        let list: Vec<String> = flow
-            .inputs
-            .iter()
-            .filter(|(id, _)| used[id.index()])
-            .map(|(id, d)| match d {
-                Some(v) => format!("{} = {}", flow.names.text(*id), wb::number::format(*v)),
-                None => flow.names.text(*id).to_owned(),
-            })
-            .collect();
-        if !list.is_empty() {
-            text.push_str(&format!("input {}\n", list.join(", ")));
-        }
-    }
-    text.push_str(&written.body);
+        trace: args.trace,
+    };
+    let (text, trace) = page.render(flow, p);
     if args.trace {
-        eprint!("{}", written.trace);
+        eprint!("{trace}");
     }
+    let board = args.capacity.unwrap_or(p.cost.slots).max(1);
     let printed = if args.json {
         let obj = json!({
             "capacity": board,
@@ -324,22 +258,4 @@ fn print_plan(
     } else {
         0
     }
-}
-
-/// Which inputs (by name id) the plan reads.
-fn used_inputs(flow: &Dataflow) -> Vec<bool> {
-    let mut used = vec![false; flow.names.len()];
-    let needed = flow.needed();
-    let mut mark = |a: &dataflow::Arg| {
-        if let dataflow::Arg::Leaf(dataflow::Leaf::Input(id)) = a {
-            used[id.index()] = true;
-        }
-    };
-    for v in 0..flow.len() as u32 {
-        if needed[v as usize] {
-            flow.args(v).iter().for_each(&mut mark);
-        }
-    }
-    flow.reads.iter().for_each(|r| mark(&r.arg));
-    used
 }

@@ -14,6 +14,7 @@ use std::fmt::Write as _;
 
 use super::dataflow::{Arg, Dataflow, Leaf, Operation};
 use super::schedule::Step;
+use super::{Method, Plan, Stopped};
 use crate::syntax::{BinOp, Func, KEYWORDS};
 
 /// How to write the program.
@@ -282,4 +283,114 @@ pub fn write(flow: &Dataflow, steps: &[Step], style: Style, trace: bool) -> Writ
         }
     }
     out
+}
+
+/// A whole plan page: the header saying what is claimed, `board`, `input`
+/// and the statements.
+pub struct Page<'a> {
+    /// What was planned (a file name, `<expr>`, the session).
+    pub subject: &'a str,
+    /// The capacity asked, if one was.
+    pub capacity: Option<usize>,
+    /// The program's own `board N`, which is not a limit for the plan.
+    pub own_board: Option<f64>,
+    /// Comments or not.
+    pub style: Style,
+    /// Whether to draw the board (the second text returned).
+    pub trace: bool,
+}
+
+impl Page<'_> {
+    /// The program text and, if asked, the trace.
+    pub fn render(&self, flow: &Dataflow, p: &Plan) -> (String, String) {
+        let written = write(flow, &p.steps, self.style, self.trace);
+        let board = self.capacity.unwrap_or(p.cost.slots).max(1);
+        let s = |n: usize| if n == 1 { "" } else { "s" };
+        let mut text = format!(
+            "# wb plan of {}: {} slot{}, {} write{}\n# {}\n",
+            self.subject,
+            p.cost.slots,
+            s(p.cost.slots),
+            p.cost.writes,
+            s(p.cost.writes),
+            claim(p, self.capacity)
+        );
+        if let (Some(b), None) = (self.own_board, self.capacity) {
+            let _ = writeln!(
+                text,
+                "# (the program's own `board {}` is not a limit for the plan)",
+                crate::number::format(b)
+            );
+        }
+        for (from, to) in &written.renamed {
+            let _ = writeln!(
+                text,
+                "# `read {from}` reads `{to}`: two slots needed the name `{from}` at once"
+            );
+        }
+        let _ = writeln!(text, "board {board}");
+        let used = used_inputs(flow);
+        let list: Vec<String> = flow
+            .inputs
+            .iter()
+            .filter(|(id, _)| used[id.index()])
+            .map(|(id, d)| match d {
+                Some(v) => format!("{} = {}", flow.names.text(*id), crate::number::format(*v)),
+                None => flow.names.text(*id).to_owned(),
+            })
+            .collect();
+        if !list.is_empty() {
+            let _ = writeln!(text, "input {}", list.join(", "));
+        }
+        text.push_str(&written.body);
+        (text, written.trace)
+    }
+}
+
+/// What is claimed of a plan, in words.
+pub fn claim(p: &Plan, capacity: Option<usize>) -> String {
+    let s = |n: usize| if n == 1 { "" } else { "s" };
+    let stopped = match p.stopped {
+        Some(Stopped::Interrupted) => "; the search was interrupted",
+        Some(Stopped::Budget) => "; the search reached its limit of states",
+        None => "",
+    };
+    if !p.optimal {
+        let gap = p.cost.slots - p.lower_bound.min(p.cost.slots);
+        return format!(
+            "not proven optimal: within {gap} slot{} of the proven lower bound {}{stopped}",
+            s(gap),
+            p.lower_bound
+        );
+    }
+    let how = match p.method {
+        Method::Tree => "Ershov labels, optimal on a tree",
+        Method::Exact => "exact search",
+        Method::Heuristic => "each value written once",
+    };
+    match capacity {
+        Some(c) => format!("optimal: the fewest writes on {c} slot{} ({how})", s(c)),
+        None => format!(
+            "optimal: no plan has fewer slots, nor fewer writes on {} ({how})",
+            p.cost.slots
+        ),
+    }
+}
+
+/// Which inputs (by name id) the plan reads.
+fn used_inputs(flow: &Dataflow) -> Vec<bool> {
+    let mut used = vec![false; flow.names.len()];
+    let needed = flow.needed();
+    let mut mark = |a: &Arg| {
+        if let Arg::Leaf(Leaf::Input(id)) = a {
+            used[id.index()] = true;
+        }
+    };
+    for v in 0..flow.len() as u32 {
+        if needed[v as usize] {
+            flow.args(v).iter().for_each(&mut mark);
+        }
+    }
+    flow.reads.iter().for_each(|r| mark(&r.arg));
+    used
 }

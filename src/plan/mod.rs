@@ -293,3 +293,28 @@ fn measured(flow: &Dataflow, steps: &[Step]) -> Cost {
         Err(why) => panic!("the planner built a schedule that breaks a board rule: {why}"),
     }
 }
+
+/// A checked program planned onto the fewest slots and written as a `.wb`
+/// program (`wb plan FILE` without flags, and the REPL's `:plan`); the
+/// diagnostics of what cannot be planned.
+pub fn plan_program(
+    program: &crate::syntax::Program,
+    subject: &str,
+) -> Result<String, Vec<crate::diag::Diagnostic>> {
+    let flow = dataflow::from_program(program)?;
+    let p = plan(&flow, &Options::default()).map_err(|_| {
+        // Without a capacity every dataflow has a plan.
+        vec![crate::diag::Diagnostic::global(
+            crate::diag::Code::NoPlan,
+            "no plan found",
+        )]
+    })?;
+    let page = emit::Page {
+        subject,
+        capacity: None,
+        own_board: None,
+        style: emit::Style::default(),
+        trace: false,
+    };
+    Ok(page.render(&flow, &p).0)
+}
