@@ -65,7 +65,7 @@ fn dag_program(n: usize, seed: u64) -> String {
     for k in 0..n {
         let operand = |rng: &mut Lcg| {
             if k > 0 && rng.below(4) != 0 {
-                format!("v{}", k - 1 - rng.below(k.min(5) as u64) as usize)
+                format!("v{}", k - 1 - rng.below(k.min(8) as u64) as usize)
             } else {
                 ["a", "b"][rng.below(2) as usize].to_owned()
             }
@@ -73,7 +73,9 @@ fn dag_program(n: usize, seed: u64) -> String {
         let (x, y) = (operand(&mut rng), operand(&mut rng));
         out.push_str(&format!("write v{k} = {x} + {y}\n"));
     }
-    out.push_str(&format!("read v{}\n", n - 1));
+    for r in [n / 3, 2 * n / 3, n - 1] {
+        out.push_str(&format!("read v{r}\n"));
+    }
     out
 }
 
@@ -97,8 +99,8 @@ fn best<T>(mut f: impl FnMut() -> T) -> (Duration, T) {
 
 /// Parse + plan + write the program, as `wb plan FILE` does.
 fn plan_source(src: &str, opts: &Options<'_>) -> (usize, usize, bool, usize) {
-    let parsed = syntax::parse(src);
-    let flow = match dataflow::from_program(&parsed.program) {
+    let mut parsed = syntax::parse(src);
+    let flow = match dataflow::from_program_taking_names(&mut parsed.program) {
         Ok(f) => f,
         Err(_) => panic!("the generated program is plannable"),
     };

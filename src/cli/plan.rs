@@ -134,7 +134,7 @@ fn dataflow_of(
         Ok(s) => s,
         Err(e) => return Err(e.handle(|s, d| report(d, s))),
     };
-    let parsed = ManuallyDrop::new(parse(&source));
+    let mut parsed = ManuallyDrop::new(parse(&source));
     if !parsed.diagnostics.is_empty() {
         report(&parsed.diagnostics, &source);
         return Err(EXIT_PROGRAM);
@@ -156,7 +156,7 @@ fn dataflow_of(
         Item::Board(b) => Some(b.value),
         _ => None,
     });
-    let mut flow = match dataflow::from_program(&parsed.program) {
+    let mut flow = match dataflow::from_program_taking_names(&mut parsed.program) {
         Ok(f) => f,
         Err(diags) => {
             report(&diags, &source);
@@ -164,7 +164,7 @@ fn dataflow_of(
         }
     };
     for (id, default) in &mut flow.inputs {
-        let text = parsed.program.names.text(*id);
+        let text = flow.names.text(*id);
         if let Some((_, v)) = defaults.iter().find(|(n, _)| n == text) {
             *default = Some(*v);
         }

@@ -230,14 +230,25 @@ pub fn unsupported(span: Span, what: &str, why: &str) -> Diagnostic {
 /// and forgets are ignored. Loops, streams and gated writes are refused
 /// with a diagnostic each.
 pub fn from_program(program: &Program) -> Result<Dataflow, Vec<Diagnostic>> {
+    from_items(&program.items, program.names.clone())
+}
+
+/// [`from_program`] taking the program's names instead of copying them (a
+/// million-statement program has millions).
+pub fn from_program_taking_names(program: &mut Program) -> Result<Dataflow, Vec<Diagnostic>> {
+    let names = std::mem::take(&mut program.names);
+    from_items(&program.items, names)
+}
+
+fn from_items(items: &[Item], names: Names) -> Result<Dataflow, Vec<Diagnostic>> {
     let mut flow = Dataflow {
-        names: program.names.clone(),
+        names,
         ..Dataflow::default()
     };
-    let mut is_input = vec![false; program.names.len()];
-    let mut current: Vec<Option<Arg>> = vec![None; program.names.len()];
+    let mut is_input = vec![false; flow.names.len()];
+    let mut current: Vec<Option<Arg>> = vec![None; flow.names.len()];
     let mut refused = Vec::new();
-    for item in &program.items {
+    for item in items {
         match item {
             Item::Board(_) => {}
             Item::Input(decls, _) => {

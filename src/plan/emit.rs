@@ -38,8 +38,35 @@ pub struct Written {
 
 struct Namer<'a> {
     flow: &'a Dataflow,
-    taken: HashSet<String>,
-    next: HashMap<String, u32>,
+    taken: HashSet<String, Fx>,
+    next: HashMap<String, u32, Fx>,
+}
+
+/// A fast hash for the plan's names (FxHash's multiply-and-rotate): std's
+/// SipHash was a tenth of planning a million-value tree. Names are the
+/// program's and the planner's, not an adversary's.
+#[derive(Clone, Copy, Default)]
+struct Fx;
+
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl std::hash::BuildHasher for Fx {
+    type Hasher = FxHasher;
+    fn build_hasher(&self) -> FxHasher {
+        FxHasher(0)
+    }
+}
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0 ^ self.0 >> 29
+    }
 }
 
 impl Namer<'_> {
@@ -124,7 +151,7 @@ pub fn write(flow: &Dataflow, steps: &[Step], style: Style, trace: bool) -> Writ
     let mut namer = Namer {
         flow,
         taken: KEYWORDS.iter().map(|k| (*k).to_owned()).collect(),
-        next: HashMap::new(),
+        next: HashMap::default(),
     };
     namer
         .taken
@@ -174,7 +201,7 @@ pub fn write(flow: &Dataflow, steps: &[Step], style: Style, trace: bool) -> Writ
 
     let mut out = Written::default();
     let mut chain_name: Vec<String> = vec![String::new(); chain_last.len()];
-    let mut live_required: HashSet<String> = HashSet::new();
+    let mut live_required: HashSet<String, Fx> = HashSet::default();
     let mut slot_of_chain: Vec<usize> = vec![usize::MAX; chain_last.len()];
     let mut slots: Vec<Option<u32>> = Vec::new();
     let mut written = vec![0u32; flow.len()];
