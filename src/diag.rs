@@ -61,6 +61,10 @@ pub enum Code {
     StepLimit,
     /// The run was interrupted (Ctrl-C).
     Interrupted,
+    /// `wb plan`: no plan fits the capacity asked.
+    NoPlan,
+    /// `wb plan`: the program uses something the planner does not plan.
+    PlanUnsupported,
     /// Warning: a value overwritten, forgotten or left at the end unread.
     DeadWrite,
     /// Warning: an input never read.
@@ -94,6 +98,8 @@ impl Code {
             Code::NestingTooDeep => "wb::nesting_too_deep",
             Code::StepLimit => "wb::step_limit",
             Code::Interrupted => "wb::interrupted",
+            Code::NoPlan => "wb::no_plan",
+            Code::PlanUnsupported => "wb::plan_unsupported",
             Code::DeadWrite => "wb::dead_write",
             Code::UnusedInput => "wb::unused_input",
         }

@@ -28,6 +28,7 @@ pub mod interp;
 pub mod layout;
 pub mod number;
 pub mod picture;
+pub mod plan;
 pub mod repl;
 pub mod suggest;
 pub mod syntax;

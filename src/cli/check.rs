@@ -12,7 +12,8 @@ use serde_json::Value;
 
 use wb::check::{self, advice, plural, Analysis};
 use wb::diag::Diagnostic;
-use wb::syntax::LineIndex;
+use wb::plan::statements::{self, Fewest};
+use wb::syntax::{LineIndex, Program};
 
 use super::{load, output, parse, report, usage_error, Source, EXIT_PROGRAM, EXIT_USAGE};
 
@@ -115,7 +116,7 @@ pub fn check(args: CheckArgs) -> i32 {
         &source.text,
         args.capacity,
     ));
-    finish(&args, &source, &parsed.program.lines, &mut analysis)
+    finish(&args, &source, &parsed.program, &mut analysis)
 }
 
 /// `--fix`: follow the machine-applicable suggestions until the program
@@ -160,7 +161,7 @@ fn fix(args: &CheckArgs, source: Source) -> i32 {
             );
         }
         let analysis = check::check_source(&parsed.program, &text, args.capacity);
-        return finish(args, &source, &parsed.program.lines, &mut { analysis });
+        return finish(args, &source, &parsed.program, &mut { analysis });
     }
     if analysis.has_errors() {
         // Write nothing; say what stands in the way.
@@ -232,7 +233,7 @@ fn fix(args: &CheckArgs, source: Source) -> i32 {
         text,
     };
     let mut analysis = check::check_source(&parsed.program, &fixed.text, args.capacity);
-    finish(args, &fixed, &parsed.program.lines, &mut analysis)
+    finish(args, &fixed, &parsed.program, &mut analysis)
 }
 
 /// `--pack`: every forget right after its value's last read.
@@ -308,7 +309,7 @@ fn pack(
         name: source.name,
         text: packed.text,
     };
-    finish(args, &fixed, &parsed.program.lines, &mut after)
+    finish(args, &fixed, &parsed.program, &mut after)
 }
 
 fn to_stdout(args: &CheckArgs) -> bool {
@@ -327,11 +328,15 @@ fn save_or_print(args: &CheckArgs, text: &str) -> Result<(), i32> {
 }
 
 /// Reports an analysis and returns the exit code; `lines` indexes the source.
-fn finish(args: &CheckArgs, source: &Source, lines: &LineIndex, analysis: &mut Analysis) -> i32 {
+fn finish(args: &CheckArgs, source: &Source, program: &Program, analysis: &mut Analysis) -> i32 {
+    let lines = &program.lines;
+    // The optimum over orders of these statements (the planner's).
+    let fewest = statements::fewest_slots(program, statements::CHECK_LIMITS);
+    statements::advise(&fewest, analysis);
     if args.deny.contains(&Deny::Warnings) {
         analysis.deny_warnings();
     }
-    if let Err(code) = emit(args, source, &analysis.diagnostics, Some((analysis, lines))) {
+    if let Err(code) = emit(args, source, &analysis.diagnostics, Some((analysis, lines, &fewest))) {
         return code;
     }
     if analysis.has_errors() {
@@ -370,7 +375,7 @@ fn emit(
     args: &CheckArgs,
     source: &Source,
     diags: &[Diagnostic],
-    summary: Option<(&Analysis, &LineIndex)>,
+    summary: Option<(&Analysis, &LineIndex, &Fewest)>,
 ) -> Result<(), i32> {
     match args.format {
         Format::Json => output::print(&format!("{}\n", json(source, diags, summary)))?,
@@ -398,11 +403,14 @@ fn emit(
                     plural(hidden)
                 );
             }
-            if let Some((a, lines)) = summary {
+            if let Some((a, lines, fewest)) = summary {
                 eprint!(
                     "{}",
                     human_summary(source, a, lines, args.capacity.is_some())
                 );
+                if let Some(line) = statements::summary(fewest, a.min_capacity) {
+                    eprintln!("  note: {line}");
+                }
             }
         }
     }
@@ -430,10 +438,10 @@ fn human_summary(source: &Source, a: &Analysis, lines: &LineIndex, overridden: b
 
 /// One JSON object, keys in the order LANGUAGE.md §3 shows them, new keys
 /// after them (docs/diagnostics.md).
-fn json(source: &Source, diags: &[Diagnostic], summary: Option<(&Analysis, &LineIndex)>) -> String {
+fn json(source: &Source, diags: &[Diagnostic], summary: Option<(&Analysis, &LineIndex, &Fewest)>) -> String {
     let index;
     let lines = match summary {
-        Some((_, lines)) => lines,
+        Some((_, lines, _)) => lines,
         None => {
             index = LineIndex::new(&source.text);
             &index
@@ -447,13 +455,14 @@ fn json(source: &Source, diags: &[Diagnostic], summary: Option<(&Analysis, &Line
         out.push_str(&d.to_json_in(&source.name, &source.text, lines).to_string());
     }
     out.push(']');
-    if let Some((a, _)) = summary {
+    if let Some((a, _, fewest)) = summary {
         let peak_line = a.peak_span.map(|s| lines.line(s.start as usize));
         for (key, value) in [
             ("capacity", Value::from(a.capacity)),
             ("peak", Value::from(a.peak)),
             ("peak_line", Value::from(peak_line)),
             ("min_capacity", Value::from(a.min_capacity)),
+            ("fewest_slots", Value::from(statements::proven(fewest))),
         ] {
             out.push_str(&format!(",\"{key}\":{value}"));
         }

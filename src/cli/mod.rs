@@ -4,6 +4,7 @@
 mod check;
 mod compile;
 pub mod output;
+mod plan;
 mod repl;
 mod report;
 mod run;
@@ -44,6 +45,8 @@ enum Command {
     /// Draw a program: the board over time, the gates, in one HTML report
     /// (or one picture as SVG).
     Report(report::ReportArgs),
+    /// Plan a formula or a program's dataflow onto the fewest slots.
+    Plan(plan::PlanArgs),
 }
 
 /// Runs the command line; returns the exit code.
@@ -66,6 +69,7 @@ pub fn main() -> i32 {
         Command::Repl(args) => repl::repl(args),
         Command::Compile(args) => compile::compile(args),
         Command::Report(args) => report::report_cmd(args),
+        Command::Plan(args) => plan::plan(args),
     }
 }
 

@@ -17,7 +17,7 @@ use super::outcome::{Outcome, Status};
 use super::session::Session;
 
 /// Every command, with what it does (the `:help` text and Tab completion).
-pub const COMMANDS: [(&str, &str); 11] = [
+pub const COMMANDS: [(&str, &str); 12] = [
     (":board", "show the board"),
     (
         ":check",
@@ -30,6 +30,10 @@ pub const COMMANDS: [(&str, &str); 11] = [
     (
         ":trace",
         "replay the session so far, showing the board after every statement",
+    ),
+    (
+        ":plan",
+        "the session's computation planned onto the fewest slots, as `wb plan` prints it",
     ),
     (":undo", "take back the last change (any number of times)"),
     (
@@ -71,6 +75,13 @@ impl Session {
             "check" => self.check_command(),
             "gates" => self.gates_command(),
             "trace" => self.trace_command(),
+            "plan" => match crate::plan::plan_program(self.program(), "the session") {
+                Ok(output) => Outcome {
+                    output,
+                    ..Outcome::default()
+                },
+                Err(d) => Outcome::failed(d, self.text().to_owned()),
+            },
             "undo" => match self.undo() {
                 Some(what) => Outcome {
                     output: format!("undid `{what}`\n"),

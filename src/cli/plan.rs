@@ -1,0 +1,261 @@
+//! `wb plan`: a program or a formula planned onto the fewest slots (or the
+//! fewest writes on `--capacity N`), printed as a `.wb` program. The
+//! planning is `wb::plan`'s; this file reads flags and writes output.
+
+use std::mem::ManuallyDrop;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+
+use clap::Args;
+use serde_json::json;
+
+use wb::check::{self, MAX_CAPACITY};
+use wb::diag::{Code, Diagnostic};
+use wb::plan::{self, dataflow, emit, Dataflow, NoPlan, Options, Plan, Stopped};
+use wb::syntax::{self, Item, Names, StmtKind};
+
+use super::{load, output, parse, report, usage_error, Source, EXIT_PROGRAM, EXIT_USAGE};
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    /// The program whose dataflow is planned (`-` for standard input).
+    #[arg(required_unless_present = "expr", conflicts_with = "expr")]
+    file: Option<PathBuf>,
+    /// Plan a formula instead: its free names are inputs, read as `result`.
+    #[arg(long, value_name = "FORMULA")]
+    expr: Option<String>,
+    /// Plan onto this many slots, with the fewest writes.
+    #[arg(long, value_name = "N")]
+    capacity: Option<usize>,
+    /// Give an input its default in the plan's `input` line: `--set a=1`.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    sets: Vec<String>,
+    /// Write each value once: no recomputation.
+    #[arg(long)]
+    no_recompute: bool,
+    /// One JSON object: capacity, writes, optimal, lower_bound, program.
+    #[arg(long)]
+    json: bool,
+    /// Say on each forget and recomputation why it is there.
+    #[arg(long)]
+    explain: bool,
+    /// Show the board as the plan fills it (on standard error).
+    #[arg(long)]
+    trace: bool,
+}
+
+pub fn plan(args: PlanArgs) -> i32 {
+    let mut defaults = Vec::new();
+    for s in &args.sets {
+        let parsed = s.split_once('=').and_then(|(n, v)| {
+            wb::interp::parse_number(v.trim())
+                .ok()
+                .map(|v| (n.trim().to_owned(), v))
+        });
+        match parsed {
+            Some(d) => defaults.push(d),
+            None => {
+                usage_error(&format!(
+                    "--set {s}: expected NAME=NUMBER, as in `--set a=1`"
+                ));
+                return EXIT_USAGE;
+            }
+        }
+    }
+    if args.capacity == Some(0) || args.capacity.is_some_and(|c| c > MAX_CAPACITY) {
+        usage_error(&format!("--capacity must be between 1 and {MAX_CAPACITY}"));
+        return EXIT_USAGE;
+    }
+    let (source, flow, own_board) = match dataflow_of(&args, &defaults) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    for (name, _) in &defaults {
+        if !flow
+            .inputs
+            .iter()
+            .any(|(id, _)| flow.names.text(*id) == name)
+        {
+            usage_error(&format!("--set {name}: the plan has no input `{name}`"));
+            return EXIT_USAGE;
+        }
+    }
+    let interrupt = output::interrupt_flag();
+    let opts = Options {
+        capacity: args.capacity,
+        recompute: !args.no_recompute,
+        interrupt: Some(interrupt),
+        ..Options::default()
+    };
+    match plan::plan(&flow, &opts) {
+        Ok(p) => print_plan(&args, &source, &flow, &p, own_board),
+        Err(no) => {
+            report(&[refusal(&no, opts.recompute)], &source);
+            if interrupt.load(Ordering::Relaxed) {
+                output::EXIT_INTERRUPTED
+            } else {
+                EXIT_PROGRAM
+            }
+        }
+    }
+}
+
+/// The source and dataflow to plan, and the program's own `board N`.
+fn dataflow_of(
+    args: &PlanArgs,
+    defaults: &[(String, f64)],
+) -> Result<(Source, Dataflow, Option<f64>), i32> {
+    if let Some(expr) = &args.expr {
+        let source = Source {
+            name: "<expr>".to_owned(),
+            text: format!("read {expr}"),
+        };
+        let mut names = Names::default();
+        let (items, diags) = syntax::parse_items(&source.text, 0, &mut names);
+        if !diags.is_empty() {
+            report(&diags, &source);
+            return Err(EXIT_PROGRAM);
+        }
+        let exprs = match items.as_slice() {
+            [Item::Stmt(s)] => match &s.kind {
+                StmtKind::Read(e) => e,
+                _ => return Err(expr_usage()),
+            },
+            _ => return Err(expr_usage()),
+        };
+        let [e] = exprs.as_slice() else {
+            return Err(expr_usage());
+        };
+        let flow = dataflow::from_expr(&e.ops, &names, defaults);
+        return Ok((source, flow, None));
+    }
+    let path = args.file.clone().unwrap_or_default();
+    let source = match load(&path) {
+        Ok(s) => s,
+        Err(e) => return Err(e.handle(|s, d| report(d, s))),
+    };
+    let mut parsed = ManuallyDrop::new(parse(&source));
+    if !parsed.diagnostics.is_empty() {
+        report(&parsed.diagnostics, &source);
+        return Err(EXIT_PROGRAM);
+    }
+    // The program's own board is not a limit for the plan: check it on the
+    // largest board, for its names and rules.
+    let analysis = ManuallyDrop::new(check::check(&parsed.program, Some(MAX_CAPACITY)));
+    if analysis.has_errors() {
+        let errors: Vec<Diagnostic> = analysis
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .cloned()
+            .collect();
+        report(&errors, &source);
+        return Err(EXIT_PROGRAM);
+    }
+    let own_board = parsed.program.items.iter().find_map(|i| match i {
+        Item::Board(b) => Some(b.value),
+        _ => None,
+    });
+    let mut flow = match dataflow::from_program_taking_names(&mut parsed.program) {
+        Ok(f) => f,
+        Err(diags) => {
+            report(&diags, &source);
+            return Err(EXIT_PROGRAM);
+        }
+    };
+    for (id, default) in &mut flow.inputs {
+        let text = flow.names.text(*id);
+        if let Some((_, v)) = defaults.iter().find(|(n, _)| n == text) {
+            *default = Some(*v);
+        }
+    }
+    Ok((source, flow, own_board))
+}
+
+fn expr_usage() -> i32 {
+    usage_error("--expr takes one formula, as in `--expr 'a*d + a*c*(b*d + a)'`");
+    EXIT_USAGE
+}
+
+/// The diagnostic for a capacity no plan fits.
+fn refusal(no: &NoPlan, recompute: bool) -> Diagnostic {
+    let c = no.capacity;
+    let s = |n: usize| if n == 1 { "" } else { "s" };
+    let d = Diagnostic::global(Code::NoPlan, format!("no plan fits on {c} slot{}", s(c)));
+    let how = if recompute {
+        "even with recomputation"
+    } else {
+        "with each value written once (`--no-recompute`)"
+    };
+    match (no.minimum, no.stopped) {
+        (Some(m), _) => d
+            .with_note(format!(
+                "proven: every plan needs at least {m} slot{} {how}",
+                s(m)
+            ))
+            .with_help(format!("plan on {m}: `--capacity {m}`")),
+        (None, stopped) => {
+            let mut note = format!(
+                "proven: every plan needs at least {} slot{}",
+                no.lower_bound,
+                s(no.lower_bound)
+            );
+            if let Some(f) = no.found {
+                note.push_str(&format!("; the best plan found needs {f}"));
+            }
+            note.push_str(match stopped {
+                Some(Stopped::Interrupted) => " (the search was interrupted)",
+                Some(Stopped::Budget) => " (the search reached its limit of states)",
+                None if no.lower_bound <= c => {
+                    " (the program is too large to search exactly; a plan on fewer may exist)"
+                }
+                None => "",
+            });
+            d.with_note(note)
+        }
+    }
+}
+
+fn print_plan(
+    args: &PlanArgs,
+    source: &Source,
+    flow: &Dataflow,
+    p: &Plan,
+    own_board: Option<f64>,
+) -> i32 {
+    let page = emit::Page {
+        subject: &source.name,
+        capacity: args.capacity,
+        own_board,
+        style: emit::Style {
+            explain: args.explain,
+        },
+        trace: args.trace,
+    };
+    let (text, trace) = page.render(flow, p);
+    if args.trace {
+        eprint!("{trace}");
+    }
+    let board = args.capacity.unwrap_or(p.cost.slots).max(1);
+    let printed = if args.json {
+        let obj = json!({
+            "capacity": board,
+            "slots": p.cost.slots,
+            "writes": p.cost.writes,
+            "optimal": p.optimal,
+            "lower_bound": p.lower_bound,
+            "program": text,
+        });
+        output::print(&format!("{obj}\n"))
+    } else {
+        output::print(&text)
+    };
+    if let Err(code) = printed {
+        return code;
+    }
+    if p.stopped == Some(Stopped::Interrupted) {
+        output::EXIT_INTERRUPTED
+    } else {
+        0
+    }
+}

@@ -1,0 +1,118 @@
+//! `wb check` knows the optimum over orders of a program's own statements:
+//! the summary and the `board_full` help say it, and following the advice
+//! (the statements in that order, forgets placed by `wb check --fix`) gives
+//! a program that fits and reads the same values.
+
+use std::io::Write as _;
+use std::process::{Command, Output};
+
+use wb::plan::statements::{self, Fewest};
+
+fn wb(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wb"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("wb runs")
+}
+
+fn text(out: &[u8]) -> String {
+    String::from_utf8_lossy(out).into_owned()
+}
+
+fn file(src: &str) -> tempfile::NamedTempFile {
+    let mut f = tempfile::Builder::new().suffix(".wb").tempfile().unwrap();
+    f.write_all(src.as_bytes()).unwrap();
+    f
+}
+
+/// Reordered by the planner, forgets by `--fix`: fits on `slots`.
+fn follow(src: &str, slots: usize) -> String {
+    let parsed = wb::syntax::parse(src);
+    let Fewest::Slots(n, order) =
+        statements::fewest_slots(&parsed.program, statements::CHECK_LIMITS)
+    else {
+        panic!("searched");
+    };
+    assert_eq!(n, slots);
+    let reordered = statements::reordered(&parsed.program, src, &order);
+    let f = file(&reordered);
+    let path = f.path().to_str().unwrap();
+    let fixed = wb(&["check", "--fix", "--dry-run", path]);
+    let fixed = text(&fixed.stdout);
+    let g = file(&fixed);
+    let path = g.path().to_str().unwrap();
+    let cap = slots.to_string();
+    let check = wb(&["check", path, "--capacity", &cap, "--deny", "warnings"]);
+    assert!(check.status.success(), "{fixed}\n{}", text(&check.stderr));
+    text(&wb(&["run", path]).stdout)
+}
+
+const REORDER: &str = "board 2\ninput a = 1, b = 2\nwrite x = a + b\nwrite y = a * b\n\
+                       write z = x + 1\nread z\nforget x, z\nwrite w = y + 1\nread w\n";
+
+#[test]
+fn a_board_full_that_another_order_cures_says_so_and_the_order_works() {
+    let f = file(REORDER);
+    let path = f.path().to_str().unwrap();
+    let out = wb(&["check", path]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("this order needs 3; another order of these statements needs 2 (and fits)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("note: another order of these statements needs 2 slots"),
+        "{err}"
+    );
+    let json = text(&wb(&["check", path, "--format", "json"]).stdout);
+    assert!(
+        json.contains("\"min_capacity\":3,\"fewest_slots\":2}"),
+        "{json}"
+    );
+    // Following it: the same reads on 2 slots.
+    let original = text(&wb(&["run", path, "--capacity", "3"]).stdout);
+    assert_eq!(follow(REORDER, 2), original);
+}
+
+#[test]
+fn the_whiteboard_order_is_already_the_best() {
+    let src = std::fs::read_to_string("examples/whiteboard.wb").unwrap();
+    let original = text(&wb(&["run", "examples/whiteboard.wb"]).stdout);
+    assert_eq!(follow(&src, 3), original);
+    let err = text(&wb(&["check", "examples/whiteboard.wb"]).stderr);
+    assert!(!err.contains("another order"), "{err}");
+}
+
+#[test]
+fn rewritten_names_keep_their_uses_in_order() {
+    // `x` is written twice: its first value's reads come before the second.
+    let src = "board 3\ninput a = 1, b = 2\nwrite x = a + b\nwrite y = x * 2\nwrite x = a - b\n\
+               write z = x + y\nread z\nread y\n";
+    let original = text(&wb(&["run", file(src).path().to_str().unwrap()]).stdout);
+    let parsed = wb::syntax::parse(src);
+    let Fewest::Slots(n, _) = statements::fewest_slots(&parsed.program, statements::CHECK_LIMITS)
+    else {
+        panic!("searched");
+    };
+    assert_eq!(follow(src, n), original);
+}
+
+#[test]
+fn loops_and_large_programs_are_not_searched() {
+    let parsed = wb::syntax::parse("board 1\nrepeat 2 {\n  write t = 1\n  forget t\n}\n");
+    assert_eq!(
+        statements::fewest_slots(&parsed.program, statements::CHECK_LIMITS),
+        Fewest::Loops
+    );
+    let mut big = String::from("board 1\n");
+    for i in 0..100 {
+        big.push_str(&format!("write t{i} = 1\nread t{i}\nforget t{i}\n"));
+    }
+    let parsed = wb::syntax::parse(&big);
+    assert_eq!(
+        statements::fewest_slots(&parsed.program, statements::CHECK_LIMITS),
+        Fewest::TooLarge(100)
+    );
+}
