@@ -384,18 +384,9 @@ fn overrides(args: &RunArgs) -> Result<(Overrides, Vec<(String, PathBuf)>), Stri
     Ok((o, files))
 }
 
-/// Numbers separated by commas, spaces or newlines.
+/// Numbers separated by commas, spaces or newlines, a comma between two.
 fn parse_list(text: &str) -> Result<Vec<f64>, String> {
-    let mut values = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        for tok in line
-            .split(|c: char| c == ',' || c.is_whitespace())
-            .filter(|t| !t.is_empty())
-        {
-            values.push(parse_number(tok).map_err(|why| format!("line {}: {why}", i + 1))?);
-        }
-    }
-    Ok(values)
+    interp::parse_list(text, ',')
 }
 
 fn parse_number(s: &str) -> Result<f64, String> {
@@ -403,8 +394,9 @@ fn parse_number(s: &str) -> Result<f64, String> {
 }
 
 /// `--batch FILE`: the cell on every CSV row, a CSV of reads on standard
-/// output. Exit 0 even when rows fail (their `error` column says why); a
-/// CSV that cannot be used is a usage error.
+/// output, one row per input row. Exit 1 when any row failed (its `error`
+/// column says why), as `wb repl < file` does when an entry failed; a
+/// header that cannot be used is a usage error.
 fn batch(
     path: &std::path::Path,
     source: &Source,
@@ -461,7 +453,9 @@ fn batch(
         }
     };
     let out = BufWriter::new(std::io::stdout().lock());
-    match wb::cell::batch::run_csv(&compiled, &defaults, input, out) {
+    let stop = output::interrupt_flag();
+    match wb::cell::batch::run_csv(&compiled, &defaults, input, out, Some(stop)) {
+        Ok(summary) if summary.failed > 0 => EXIT_PROGRAM,
         Ok(_) => 0,
         Err(wb::cell::batch::BatchError::Output(e)) => output::failed(&e),
         Err(wb::cell::batch::BatchError::Input(msg)) => {
