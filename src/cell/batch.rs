@@ -43,6 +43,8 @@ pub struct Summary {
     pub rows: usize,
     /// Rows with an error.
     pub failed: usize,
+    /// Whether `stop` ended the batch before its last row.
+    pub stopped: bool,
 }
 
 /// Why a batch could not be run to the end: a usage error (the message says
@@ -183,6 +185,7 @@ pub fn run_csv(
         }
         summary.rows += chunk.rows;
         if stop.is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed)) {
+            summary.stopped = true;
             break;
         }
     }

@@ -14,7 +14,7 @@ pub struct CompileArgs {
     /// The program (`-` for standard input).
     file: PathBuf,
     /// Compile for this many slots instead of the program's `board N`.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = super::capacity)]
     capacity: Option<usize>,
     /// `table` (default): the unit map and gate table; `json`: the whole
     /// cell, as documented in docs/cell.md.

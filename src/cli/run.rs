@@ -27,7 +27,7 @@ pub struct RunArgs {
     #[arg(long = "stream", value_name = "NAME=VALUES")]
     streams: Vec<String>,
     /// Run with this many slots instead of the program's `board N`.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = super::capacity)]
     capacity: Option<usize>,
     /// Print one JSON object: reads, capacity, peak (or diagnostics).
     #[arg(long)]
@@ -156,7 +156,7 @@ pub fn run(args: RunArgs) -> i32 {
         interrupt: Some(stop),
     };
     let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+    let mut out = BufWriter::new(output::Stopping::new(stdout.lock()));
     if args.trace {
         let mut trace = Trace::new(&mut out, &program, &source.text, capacity, analysis.peak);
         let result = machine.run(&program.items, &mut trace, limits);
@@ -203,7 +203,7 @@ fn finish(
     source: &Source,
     analysis: &Analysis,
     (reads, error): (Vec<Read>, Option<std::io::Error>),
-    mut out: BufWriter<std::io::StdoutLock<'_>>,
+    mut out: BufWriter<output::Stopping<std::io::StdoutLock<'_>>>,
     result: Result<usize, Diagnostic>,
 ) -> i32 {
     let written = match error {
@@ -251,19 +251,17 @@ fn run_cell(
         }
     };
     let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+    let mut out = BufWriter::new(output::Stopping::new(stdout.lock()));
+    let stop = output::interrupt_flag();
     let mut printer = Printer {
         out: &mut out,
         json: args.json,
         reads: Vec::new(),
-        stop: output::interrupt_flag(),
+        stop,
         error: None,
     };
-    let result = wb::cell::Engine::with_chunk(&compiled, 1).run_one_with_files(
-        bindings,
-        files,
-        &mut printer,
-    );
+    let mut engine = wb::cell::Engine::with_chunk(&compiled, 1).with_stop(stop);
+    let result = engine.run_one_with_files(bindings, files, &mut printer);
     let Printer { reads, error, .. } = printer;
     finish(args, source, analysis, (reads, error), out, result)
 }
@@ -452,9 +450,13 @@ fn batch(
             }
         }
     };
-    let out = BufWriter::new(std::io::stdout().lock());
+    let out = BufWriter::new(output::Stopping::new(std::io::stdout().lock()));
     let stop = output::interrupt_flag();
     match wb::cell::batch::run_csv(&compiled, &defaults, input, out, Some(stop)) {
+        Ok(summary) if summary.stopped => {
+            usage_error("the batch was interrupted: the rows above ran, the rest did not");
+            output::EXIT_INTERRUPTED
+        }
         Ok(summary) if summary.failed > 0 => EXIT_PROGRAM,
         Ok(_) => 0,
         Err(wb::cell::batch::BatchError::Output(e)) => output::failed(&e),
