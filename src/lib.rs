@@ -16,6 +16,9 @@
 extern crate alloc;
 
 pub mod arith;
+/// Replacing a user's file atomically; shared by the REPL and the command line.
+#[path = "cli/atomic.rs"]
+pub mod atomic;
 pub mod board;
 pub mod cell;
 pub mod check;
