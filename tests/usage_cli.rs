@@ -214,3 +214,87 @@ fn a_closed_pipe_stops_every_output_path() {
     assert!(status.success(), "{status}");
     assert_eq!(out, "a,error\n");
 }
+
+#[test]
+fn a_board_that_does_not_fit_the_session_is_one_line() {
+    let out = wb()
+        .arg("repl")
+        .write_stdin("write a = 1\nwrite b = 2\nwrite c = a + b\nboard 1\n:board\n")
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    assert_eq!(
+        stderr(&out),
+        "error: the session so far does not fit on `board 1`: it needs 3 slots at once; nothing changed\n"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("3 of 3 slots in use"));
+}
+
+#[test]
+fn a_repl_whose_output_cannot_be_written_fails_as_run_does() {
+    if !std::path::Path::new("/dev/full").exists() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "/dev/full is missing"
+        );
+        eprintln!("skipped: no /dev/full");
+        return;
+    }
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full")
+    };
+    let run = Command::new(env!("CARGO_BIN_EXE_wb"))
+        .args(["run", "examples/whiteboard.wb"])
+        .stdout(full())
+        .output()
+        .expect("runs");
+    assert_eq!(run.status.code(), Some(2));
+    let mut repl = Command::new(env!("CARGO_BIN_EXE_wb"))
+        .arg("repl")
+        .stdin(Stdio::piped())
+        .stdout(full())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    repl.stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"read 1\nread 2\n")
+        .expect("written");
+    let out = repl.wait_with_output().expect("ends");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot write the output"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn compile_json_on_a_failing_program_is_json() {
+    for flag in [&["--emit", "json"][..], &["--json"]] {
+        let out = wb()
+            .arg("compile")
+            .args(flag)
+            .arg("examples/errors/overflow.wb")
+            .assert()
+            .code(1)
+            .get_output()
+            .clone();
+        let v: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("one JSON object on standard output");
+        assert_eq!(v["diagnostics"][0]["code"], "wb::board_full", "{v}");
+    }
+    let out = wb()
+        .args(["compile", "--json", "examples/whiteboard.wb"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(v.is_object());
+}

@@ -579,7 +579,10 @@ mod tests {
         let mut k = 0u64;
         while text.len() < 3 * BUFFER + 100 {
             let v = (k * 7919 % 1_000_003) as f64 / 1000.0;
-            text.push_str(&format!("{v}{}", if k % 3 == 0 { "\n" } else { ", " }));
+            text.push_str(&format!(
+                "{v}{}",
+                if k.is_multiple_of(3) { "\n" } else { ", " }
+            ));
             expected.push(v);
             k += 1;
         }
