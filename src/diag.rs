@@ -49,6 +49,8 @@ pub enum Code {
     /// A stream file (`--stream x=@file`) that cannot be read or holds
     /// something that is not a number.
     StreamFile,
+    /// A `--batch` row that cannot be used (a bad cell, too few or too many fields).
+    BadRow,
     /// Division or `%` by zero.
     DivZero,
     /// An infinite or NaN result.
@@ -92,6 +94,7 @@ impl Code {
             Code::MissingInput => "wb::missing_input",
             Code::StreamLength => "wb::stream_length",
             Code::StreamFile => "wb::stream_file",
+            Code::BadRow => "wb::bad_row",
             Code::DivZero => "wb::div_zero",
             Code::NotFinite => "wb::not_finite",
             Code::GateRange => "wb::gate_range",

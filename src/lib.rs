@@ -18,9 +18,13 @@
 extern crate alloc;
 
 pub mod arith;
+/// Replacing a user's file atomically; shared by the REPL and the command line.
+#[path = "cli/atomic.rs"]
+pub mod atomic;
 pub mod board;
 pub mod cell;
 pub mod check;
+pub mod complete;
 pub mod diag;
 #[doc(hidden)]
 pub mod exercise;

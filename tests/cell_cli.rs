@@ -193,7 +193,7 @@ fn batch_writes_one_csv_row_per_input_row() {
         .arg(&csv)
         .arg(&prog)
         .assert()
-        .success()
+        .code(1)
         .stdout("s,s / 2,error\n2;6;12,6,\n,0,\n,,wb::not_finite\n4;8,4,\n");
 }
 
@@ -206,7 +206,7 @@ fn batch_reports_a_missing_input_per_row() {
         .arg(&csv)
         .arg(&prog)
         .assert()
-        .success()
+        .code(1)
         .stdout("a + b,error\n2,\n,wb::missing_input\n7,\n");
 }
 
@@ -220,7 +220,7 @@ fn batch_cells_and_names_may_be_padded_with_spaces() {
     // part of them; an all-space cell is empty.
     let (_e, csv) = temp(
         "in.csv",
-        " a ,\tb, x \n 1 , 2 , 3 ; 4 \n-0.5,  ,\t\n 2e0 ,\t-7.25 , 1;;2 \n",
+        " a ,\tb, x \n 1 , 2 , 3 ; 4 \n-0.5,  ,\t\n 2e0 ,\t-7.25 , 1; 2 \n",
     );
     wb().args(["run", "--batch"])
         .arg(&csv)
@@ -243,16 +243,62 @@ fn batch_refuses_an_unknown_column_or_a_bad_number() {
         .get_output()
         .clone();
     assert_stderr_has(&out, "`z`, which is not an input");
-    let (_f, csv) = temp("bad.csv", "a\n1\nx1\n");
+}
+
+#[test]
+fn every_batch_row_gives_one_row_whatever_is_wrong_with_it() {
+    let (_d, prog) = temp(
+        "p.wb",
+        "board 1\ninput a = 7\nstream x = []\nwrite s = a\neach x {\n write s = s + x\n}\nread s\n",
+    );
+    // A blank line is a row of empty cells (the defaults); a bad cell, an
+    // empty stream element, a short or long row is that row's error.
+    let (_e, csv) = temp("in.csv", "a,x\n1,2\n\n3,4;;5\n5\n6,1,2\nx1,1\n.5,.5;1\n\n");
+    wb().args(["run", "--batch"])
+        .arg(&csv)
+        .arg(&prog)
+        .assert()
+        .code(1)
+        .stdout(concat!(
+            "s,error\n3,\n7,\n",
+            ",wb::bad_row: line 4: column `x`: two `;` with no number between them\n",
+            ",\"wb::bad_row: line 5: 1 field, the header has 2\"\n",
+            ",\"wb::bad_row: line 6: 3 fields, the header has 2\"\n",
+            ",wb::bad_row: line 7: column `a`: `x1` is not a number\n",
+            "2,\n7,\n",
+        ));
+}
+
+#[test]
+fn a_bad_row_deep_in_a_long_batch_stops_nothing() {
+    let (_d, prog) = temp("p.wb", "board 1\ninput a\nread a * 2\n");
+    let mut text = String::from("a\n");
+    for i in 1..=10_000 {
+        text.push_str(&if i == 5_001 {
+            "five".to_owned()
+        } else {
+            i.to_string()
+        });
+        text.push('\n');
+    }
+    let (_e, csv) = temp("in.csv", &text);
     let out = wb()
         .args(["run", "--batch"])
         .arg(&csv)
         .arg(&prog)
         .assert()
-        .code(2)
+        .code(1)
         .get_output()
         .clone();
-    assert_stderr_has(&out, "line 3, column `a`: `x1` is not a finite number");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<&str> = stdout.lines().collect();
+    assert_eq!(rows.len(), 10_001, "a header and one row per input row");
+    assert_eq!(rows[5_000], "10000,");
+    assert_eq!(
+        rows[5_001],
+        ",wb::bad_row: line 5002: column `a`: `five` is not a number"
+    );
+    assert_eq!(rows[10_000], "20000,");
 }
 
 #[test]

@@ -126,9 +126,11 @@ fn capacity_flag_sets_the_board() {
         .assert()
         .code(1)
         .stdout("[ x=1 ]\n1 of 1 slots in use, peak 1\n[ x=1 ]\n");
+    // A usage error, not a `board 0` line the user never typed.
     let (code, stderr) = fails(&["repl", "--capacity", "0"], "");
-    assert_eq!(code, Some(1));
-    assert!(stderr.contains("error[wb::bad_capacity]"), "{stderr}");
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("a board needs at least 1 slot"), "{stderr}");
+    assert!(!stderr.contains("board 0"), "{stderr}");
 }
 
 #[test]

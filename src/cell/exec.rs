@@ -206,6 +206,10 @@ pub struct Engine<'c> {
     trace: bool,
     /// The first row's cell state, for a traced step.
     traced: Vec<f64>,
+    /// Set from outside to stop the run (Ctrl-C, or its output was closed).
+    stop: Option<&'c std::sync::atomic::AtomicBool>,
+    /// Whether `stop` was seen set.
+    stopped: bool,
 }
 
 /// Bytes a chunk's registers and inputs should take together: a third of
@@ -270,6 +274,8 @@ impl<'c> Engine<'c> {
             failures: Vec::new(),
             trace: false,
             traced: Vec::new(),
+            stop: None,
+            stopped: false,
         }
     }
 
@@ -281,6 +287,28 @@ impl<'c> Engine<'c> {
     pub fn traced(mut self) -> Engine<'c> {
         self.trace = true;
         self
+    }
+
+    /// Stops [`Engine::run_one_with_files`] with `wb::interrupted` at the
+    /// next loop iteration or statement group after `flag` becomes true.
+    pub fn with_stop(mut self, flag: &'c std::sync::atomic::AtomicBool) -> Engine<'c> {
+        self.stop = Some(flag);
+        self
+    }
+
+    /// Whether the run was told to stop; once told, no row runs on.
+    fn halted(&mut self) -> bool {
+        if !self.stopped
+            && self
+                .stop
+                .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
+        {
+            self.stopped = true;
+        }
+        if self.stopped {
+            self.any_on = false;
+        }
+        self.stopped
     }
 
     /// Rows per chunk.
@@ -479,6 +507,12 @@ impl<'c> Engine<'c> {
             obs,
         };
         let mut outcome = self.run_with(&batch, Some(files), &mut sink)?;
+        if self.stopped {
+            return Err(Diagnostic::global(
+                Code::Interrupted,
+                "the run was interrupted",
+            ));
+        }
         match outcome.failures.pop() {
             Some((_, d)) => Err(d),
             None => Ok(outcome.peak),
@@ -508,7 +542,7 @@ impl<'c> Engine<'c> {
 
     fn nodes(&mut self, nodes: &[Node], data: &Data, sink: &mut dyn Sink) {
         for node in nodes {
-            if !self.any_on {
+            if !self.any_on || self.halted() {
                 return;
             }
             match node {
@@ -521,7 +555,7 @@ impl<'c> Engine<'c> {
                 Node::Each(e) => self.each(e, data, sink),
                 Node::Repeat(r) => {
                     for iteration in 0..r.count {
-                        if !self.any_on {
+                        if !self.any_on || self.halted() {
                             break;
                         }
                         if self.trace && self.alive[0] {
@@ -587,7 +621,7 @@ impl<'c> Engine<'c> {
                 self.on[k] = self.alive[k] && element < self.lens[k];
             }
             self.refresh_on();
-            if !self.any_on {
+            if !self.any_on || self.halted() {
                 break;
             }
             for (s, _, _) in &node.streams {
@@ -655,6 +689,9 @@ impl<'c> Engine<'c> {
         'elements: for element in 0u64.. {
             self.on[0] = self.alive[0];
             self.refresh_on();
+            if self.halted() {
+                break;
+            }
             // One element from every stream before judging, so that a
             // stream that ends is told apart from one that goes on.
             let (mut ended, mut going) = (None, None);

@@ -28,7 +28,7 @@ pub struct CheckArgs {
     /// The program (`-` for standard input).
     file: PathBuf,
     /// Check against this many slots instead of the program's `board N`.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = super::capacity)]
     capacity: Option<usize>,
     /// `human` (default) or `json` (one object on standard output, listing
     /// every diagnostic).

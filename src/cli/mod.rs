@@ -168,6 +168,19 @@ pub fn load(path: &PathBuf) -> Result<Source, LoadError> {
     }
 }
 
+/// Reads `--capacity N`: a whole number of slots from 1 to
+/// [`wb::check::MAX_CAPACITY`], as `board N` takes (a usage error, exit 2,
+/// otherwise). Every subcommand and the REPL read it with this.
+pub fn capacity(text: &str) -> Result<usize, String> {
+    let max = wb::check::MAX_CAPACITY;
+    match text.trim().parse::<u64>() {
+        Ok(n) if (1..=max as u64).contains(&n) => Ok(n as usize),
+        Ok(0) => Err("a board needs at least 1 slot".to_owned()),
+        Ok(_) => Err(format!("a board has at most {max} slots")),
+        Err(_) => Err(format!("expected a whole number of slots from 1 to {max}")),
+    }
+}
+
 /// Prints a usage error the way clap does: `error: …` on standard error.
 pub fn usage_error(message: &str) {
     eprintln!("error: {message}");

@@ -46,6 +46,39 @@ fn set_on_interrupt() {
     let _ = ctrlc::set_handler(|| INTERRUPT.store(true, Ordering::SeqCst));
 }
 
+/// A run's standard output: its first failure to write (a closed pipe, a
+/// full disk) stops the run as Ctrl-C does, through the same flag the
+/// engines check, so every output path — reads, `--trace`, the cell, batch
+/// rows — ends at once. The caller reports the write error first (a closed
+/// pipe is quiet), so the `wb::interrupted` the engine returns is not shown.
+pub struct Stopping<W: Write> {
+    inner: W,
+}
+
+impl<W: Write> Stopping<W> {
+    /// Wraps `inner`; installs the Ctrl-C handler, since the run checks
+    /// the flag anyway.
+    pub fn new(inner: W) -> Stopping<W> {
+        set_on_interrupt();
+        Stopping { inner }
+    }
+}
+
+impl<W: Write> Write for Stopping<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.write(buf).inspect_err(|_| stop())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush().inspect_err(|_| stop())
+    }
+}
+
+/// Stops the run in progress (the engines see it at their next check).
+fn stop() {
+    INTERRUPT.store(true, Ordering::SeqCst);
+}
+
 /// The exit code after writing standard output failed with `e`.
 pub fn failed(e: &io::Error) -> i32 {
     if e.kind() == ErrorKind::BrokenPipe {

@@ -15,7 +15,7 @@ pub struct ReplArgs {
     /// A program to load first (its board, its values); `board 3` without one.
     file: Option<PathBuf>,
     /// The board's size: the starting board, or the loaded program's new one.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = super::capacity)]
     capacity: Option<usize>,
 }
 

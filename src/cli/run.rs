@@ -27,7 +27,7 @@ pub struct RunArgs {
     #[arg(long = "stream", value_name = "NAME=VALUES")]
     streams: Vec<String>,
     /// Run with this many slots instead of the program's `board N`.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = super::capacity)]
     capacity: Option<usize>,
     /// Print one JSON object: reads, capacity, peak (or diagnostics).
     #[arg(long)]
@@ -164,7 +164,7 @@ pub fn run(args: RunArgs) -> i32 {
         interrupt: Some(stop),
     };
     let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+    let mut out = BufWriter::new(output::Stopping::new(stdout.lock()));
     if args.trace {
         let mut trace = Trace::new(&mut out, &program, &source.text, capacity, analysis.peak)
             .with_width(wb::layout::stdout_width(args.width));
@@ -212,7 +212,7 @@ fn finish(
     source: &Source,
     analysis: &Analysis,
     (reads, error): (Vec<Read>, Option<std::io::Error>),
-    mut out: BufWriter<std::io::StdoutLock<'_>>,
+    mut out: BufWriter<output::Stopping<std::io::StdoutLock<'_>>>,
     result: Result<usize, Diagnostic>,
 ) -> i32 {
     let written = match error {
@@ -260,7 +260,7 @@ fn run_cell(
         }
     };
     let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+    let mut out = BufWriter::new(output::Stopping::new(stdout.lock()));
     if args.trace {
         let width = wb::layout::stdout_width(args.width);
         let (result, error) = wb::trace::run_cell(&mut out, &compiled, bindings, files, width);
@@ -277,18 +277,16 @@ fn run_cell(
             |_| 0,
         );
     }
+    let stop = output::interrupt_flag();
     let mut printer = Printer {
         out: &mut out,
         json: args.json,
         reads: Vec::new(),
-        stop: output::interrupt_flag(),
+        stop,
         error: None,
     };
-    let result = wb::cell::Engine::with_chunk(&compiled, 1).run_one_with_files(
-        bindings,
-        files,
-        &mut printer,
-    );
+    let mut engine = wb::cell::Engine::with_chunk(&compiled, 1).with_stop(stop);
+    let result = engine.run_one_with_files(bindings, files, &mut printer);
     let Printer { reads, error, .. } = printer;
     finish(args, source, analysis, (reads, error), out, result)
 }
@@ -417,18 +415,9 @@ pub(super) fn parse_overrides(
     Ok((o, files))
 }
 
-/// Numbers separated by commas, spaces or newlines.
+/// Numbers separated by commas, spaces or newlines, a comma between two.
 fn parse_list(text: &str) -> Result<Vec<f64>, String> {
-    let mut values = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        for tok in line
-            .split(|c: char| c == ',' || c.is_whitespace())
-            .filter(|t| !t.is_empty())
-        {
-            values.push(parse_number(tok).map_err(|why| format!("line {}: {why}", i + 1))?);
-        }
-    }
-    Ok(values)
+    interp::parse_list(text, ',')
 }
 
 fn parse_number(s: &str) -> Result<f64, String> {
@@ -436,8 +425,9 @@ fn parse_number(s: &str) -> Result<f64, String> {
 }
 
 /// `--batch FILE`: the cell on every CSV row, a CSV of reads on standard
-/// output. Exit 0 even when rows fail (their `error` column says why); a
-/// CSV that cannot be used is a usage error.
+/// output, one row per input row. Exit 1 when any row failed (its `error`
+/// column says why), as `wb repl < file` does when an entry failed; a
+/// header that cannot be used is a usage error.
 fn batch(
     path: &std::path::Path,
     source: &Source,
@@ -493,8 +483,14 @@ fn batch(
             }
         }
     };
-    let out = BufWriter::new(std::io::stdout().lock());
-    match wb::cell::batch::run_csv(&compiled, &defaults, input, out) {
+    let out = BufWriter::new(output::Stopping::new(std::io::stdout().lock()));
+    let stop = output::interrupt_flag();
+    match wb::cell::batch::run_csv(&compiled, &defaults, input, out, Some(stop)) {
+        Ok(summary) if summary.stopped => {
+            usage_error("the batch was interrupted: the rows above ran, the rest did not");
+            output::EXIT_INTERRUPTED
+        }
+        Ok(summary) if summary.failed > 0 => EXIT_PROGRAM,
         Ok(_) => 0,
         Err(wb::cell::batch::BatchError::Output(e)) => output::failed(&e),
         Err(wb::cell::batch::BatchError::Input(msg)) => {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use super::source::{Source, StreamFile};
 use crate::check::Symbols;
 use crate::diag::{Code, Diagnostic};
-use crate::syntax::Names;
+use crate::syntax::{NameId, Names};
 
 /// The values a run starts from.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -39,13 +39,32 @@ impl Overrides {
                 .get(n)
                 .is_some_and(|id| symbols.streams.iter().any(|s| s.name == id))
         };
+        let list = |ids: &mut dyn Iterator<Item = NameId>, what: &str| {
+            let all: Vec<&str> = ids.map(|id| names.text(id)).collect();
+            (
+                all.clone(),
+                if all.is_empty() {
+                    format!("the program declares no {what}")
+                } else {
+                    let shown: Vec<String> = all.iter().map(|n| format!("`{n}`")).collect();
+                    format!("its {what}: {}", shown.join(", "))
+                },
+            )
+        };
+        let (inputs, inputs_line) = list(&mut symbols.inputs.iter().map(|i| i.name), "inputs");
+        let (streams, streams_line) = list(&mut symbols.streams.iter().map(|s| s.name), "streams");
+        let near = |n: &str, all: &[&str]| {
+            crate::suggest::nearest(n, all.iter().copied())
+                .map(|m| format!("; did you mean `{m}`?"))
+                .unwrap_or_default()
+        };
         let mut out = Vec::new();
         for (n, _) in &self.scalars {
             if !is_input(n) {
                 let hint = if is_stream(n) {
-                    " (it is a stream: use `--stream`)"
+                    " (it is a stream: use `--stream`)".to_owned()
                 } else {
-                    ""
+                    format!(" ({inputs_line}{})", near(n, &inputs))
                 };
                 out.push(format!("--set {n}: the program has no input `{n}`{hint}"));
             }
@@ -53,9 +72,9 @@ impl Overrides {
         for (n, _) in &self.streams {
             if !is_stream(n) {
                 let hint = if is_input(n) {
-                    " (it is an input: use `--set`)"
+                    " (it is an input: use `--set`)".to_owned()
                 } else {
-                    ""
+                    format!(" ({streams_line}{})", near(n, &streams))
                 };
                 out.push(format!(
                     "--stream {n}: the program has no stream `{n}`{hint}"

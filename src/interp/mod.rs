@@ -14,7 +14,9 @@ mod inputs;
 mod source;
 
 pub use inputs::{bind, bind_with_files, Bindings, Overrides, StreamFiles};
-pub use source::{parse_number, Elements, FileElements, Source, StreamError, StreamFile};
+pub use source::{
+    parse_list, parse_number, Elements, FileElements, Source, StreamError, StreamFile,
+};
 
 use std::sync::atomic::{AtomicBool, Ordering};
 

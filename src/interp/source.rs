@@ -45,6 +45,8 @@ impl StreamFile {
             end: 0,
             eof: false,
             line: 1,
+            comma: false,
+            started: false,
         })
     }
 
@@ -146,6 +148,11 @@ pub struct FileElements {
     eof: bool,
     /// The line of `buf[pos]`.
     line: u64,
+    /// Whether a comma came after the last number (or before the first):
+    /// another comma, or the end, is a missing value.
+    comma: bool,
+    /// Whether a number was read.
+    started: bool,
 }
 
 impl fmt::Debug for FileElements {
@@ -170,6 +177,17 @@ impl FileElements {
             while self.pos < self.end {
                 match self.buf[self.pos] {
                     b'\n' => self.line += 1,
+                    b',' => {
+                        if self.comma || !self.started {
+                            let why = if self.started {
+                                "two commas with no number between them"
+                            } else {
+                                "a comma with no number before it"
+                            };
+                            return Err(self.error(why.to_owned()));
+                        }
+                        self.comma = true;
+                    }
                     b => {
                         if !is_separator(b) {
                             break;
@@ -180,6 +198,9 @@ impl FileElements {
             }
             if self.pos == self.end {
                 if self.eof {
+                    if self.comma {
+                        return Err(self.error("a comma with no number after it".to_owned()));
+                    }
                     return Ok(None);
                 }
                 self.pos = 0;
@@ -187,6 +208,8 @@ impl FileElements {
                 self.refill()?;
                 continue;
             }
+            self.comma = false;
+            self.started = true;
             if let Some((v, next)) = plain_in_place(&self.buf[..self.end], self.pos) {
                 self.pos = next;
                 return Ok(Some(v));
@@ -335,9 +358,11 @@ fn plain_in_place(buf: &[u8], at: usize) -> Option<(f64, usize)> {
     Some((if negative { -v } else { v }, i))
 }
 
-/// One number as `--set`, `--stream` and stream files write it: a decimal
-/// float such as `12`, `-2.5` or `1e-3`, finite. `inf` and `nan` are not
-/// numbers here, though Rust's parser takes them.
+/// One number as `--set`, `--stream`, stream files and `--batch` cells
+/// write it: a decimal float such as `12`, `-2.5` or `1e-3`, finite. Data
+/// written by other tools is taken as they write it: `.5`, `5.` and `+5`
+/// are numbers here, though not in source text (docs/cli.md). `inf` and
+/// `nan` are not, though Rust's parser takes them.
 pub fn parse_number(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v)
@@ -351,10 +376,53 @@ pub fn parse_number(s: &str) -> Result<f64, String> {
     }
 }
 
+/// A list of numbers as `--stream x=…` (`sep` `,`) and a `--batch` stream
+/// cell (`sep` `;`) write it: whitespace is free around the numbers and also
+/// separates them, and each `sep` stands between two numbers, so `1,,2`,
+/// `,1` and `1,` are errors (a value is missing). Blank text is the empty
+/// list.
+pub fn parse_list(text: &str, sep: char) -> Result<Vec<f64>, String> {
+    let mut values = Vec::new();
+    if text.trim().is_empty() {
+        return Ok(values);
+    }
+    let pieces = text.split(sep).count();
+    for (k, piece) in text.split(sep).enumerate() {
+        let before = values.len();
+        for tok in piece.split_whitespace() {
+            values.push(parse_number(tok)?);
+        }
+        if values.len() == before {
+            return Err(if k == 0 {
+                format!("`{sep}` with no number before it")
+            } else if k + 1 == pieces {
+                format!("`{sep}` with no number after it")
+            } else {
+                format!("two `{sep}` with no number between them")
+            });
+        }
+    }
+    Ok(values)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::io::Write;
+
+    #[test]
+    fn a_separator_stands_between_two_numbers() {
+        assert_eq!(parse_list(" 1, 2 3\n4 ", ','), Ok(vec![1.0, 2.0, 3.0, 4.0]));
+        assert_eq!(parse_list("  ", ','), Ok(vec![]));
+        assert_eq!(parse_list(".5;5.", ';'), Ok(vec![0.5, 5.0]));
+        for bad in ["1,,2", ",1", "1,", "1, ,2"] {
+            assert!(parse_list(bad, ',').is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse_list("4;;5", ';'),
+            Err("two `;` with no number between them".to_owned())
+        );
+    }
 
     impl StreamFile {
         /// Every element, read into memory.
@@ -377,12 +445,21 @@ mod tests {
 
     #[test]
     fn numbers_between_any_separators() {
-        let (_f, s) = file(b"1, 2\n\n-3.5\t4e2\r\n5,,6");
+        let (_f, s) = file(b"1, 2\n\n-3.5\t4e2\r\n5,\n6 .5");
         assert_eq!(
             s.read_all(),
-            Ok(vec![1.0, 2.0, -3.5, 400.0, 5.0, 6.0]),
+            Ok(vec![1.0, 2.0, -3.5, 400.0, 5.0, 6.0, 0.5]),
             "commas, spaces, tabs and both line endings separate numbers"
         );
+        for (text, why) in [
+            (&b"5,,6"[..], "two commas with no number between them"),
+            (b"5, \n ,6", "two commas with no number between them"),
+            (b",5", "a comma with no number before it"),
+            (b"5,6,", "a comma with no number after it"),
+        ] {
+            let (_f, s) = file(text);
+            assert_eq!(s.read_all().map_err(|e| e.message), Err(why.to_owned()));
+        }
     }
 
     #[test]
@@ -463,8 +540,10 @@ mod tests {
     fn an_empty_file_is_an_empty_stream() {
         let (_f, s) = file(b"");
         assert_eq!(s.read_all(), Ok(vec![]));
-        let (_f, s) = file(b" \n\n ,\n");
+        let (_f, s) = file(b" \n\n \t\r\n");
         assert_eq!(s.read_all(), Ok(vec![]));
+        let (_f, s) = file(b" \n\n ,\n");
+        assert!(s.read_all().is_err(), "a comma stands between two numbers");
     }
 
     #[test]
@@ -500,10 +579,16 @@ mod tests {
         let mut k = 0u64;
         while text.len() < 3 * BUFFER + 100 {
             let v = (k * 7919 % 1_000_003) as f64 / 1000.0;
-            text.push_str(&format!("{v}{}", if k % 3 == 0 { "\n" } else { ", " }));
+            text.push_str(&format!(
+                "{v}{}",
+                if k.is_multiple_of(3) { "\n" } else { ", " }
+            ));
             expected.push(v);
             k += 1;
         }
+        // A comma stands between two numbers: end with one.
+        text.push('0');
+        expected.push(0.0);
         let (_f, s) = file(text.as_bytes());
         assert_eq!(s.read_all(), Ok(expected));
     }

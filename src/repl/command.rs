@@ -4,7 +4,6 @@
 //! for `:check`, the cell compiler for `:gates`, the trace observer for
 //! `:trace`); none knows a language rule.
 
-use std::io::Write as _;
 use std::path::Path;
 
 use crate::cell;
@@ -212,19 +211,10 @@ impl Session {
         }
     }
 
-    /// `:save FILE`: the session text, written to a temporary file beside
-    /// FILE and renamed over it, so FILE is never half written.
+    /// `:save FILE`: the session text, through [`crate::atomic::write`], so
+    /// FILE is never half written.
     fn save(&self, path: &Path) -> Outcome {
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        let written = tempfile::NamedTempFile::new_in(dir).and_then(|mut tmp| {
-            tmp.write_all(self.text().as_bytes())?;
-            tmp.flush()?;
-            tmp.persist(path).map_err(|e| e.error)?;
-            Ok(())
-        });
+        let written = crate::atomic::write(path, self.text().as_bytes());
         match written {
             Ok(()) => Outcome {
                 output: format!(

@@ -21,6 +21,7 @@ use rustyline::history::DefaultHistory;
 use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{CompletionType, Config, Context, Editor, Helper};
 
+use crate::complete::{complete, Place};
 use crate::diag::Style;
 use crate::syntax::KEYWORDS;
 
@@ -33,8 +34,9 @@ use super::session::{needs_more, Session};
 /// from the history; keywords, names on the board and comments highlighted;
 /// the validator.
 pub struct WbHelper {
-    /// The words Tab completes in a statement ([`Session::words`]).
-    pub words: Vec<String>,
+    /// The session's text so far ([`Session::text`]): Tab completes a
+    /// statement as [`crate::complete`] says for an entry typed after it.
+    pub session: String,
     /// The names on the board now ([`Session::board_names`]), highlighted.
     pub board: Vec<String>,
     /// Whether to colour the input.
@@ -44,10 +46,10 @@ pub struct WbHelper {
 }
 
 impl WbHelper {
-    /// A helper that completes `words`.
-    pub fn new(words: Vec<String>, colour: bool) -> Self {
+    /// A helper that completes entries typed after the session `text`.
+    pub fn new(text: &str, colour: bool) -> Self {
         WbHelper {
-            words,
+            session: text.to_owned(),
             board: Vec::new(),
             colour,
             hinter: HistoryHinter::new(),
@@ -74,22 +76,17 @@ impl WbHelper {
             // A command's argument is a file name, not a word of the language.
             return (pos, Vec::new());
         }
-        let start = before
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .map_or(0, |i| i + 1);
-        let word = &before[start..];
-        if word.starts_with(|c: char| c.is_ascii_digit()) {
-            return (start, Vec::new());
+        // The one completion rule, shared with editors: the entry is read
+        // as the next lines of the session's program.
+        let mut text = self.session.clone();
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
         }
-        let mut c: Vec<String> = self
-            .words
-            .iter()
-            .filter(|w| w.starts_with(word))
-            .cloned()
-            .collect();
-        c.sort();
-        c.dedup();
-        (start, c)
+        let offset = text.len();
+        text.push_str(line);
+        let found = complete(&text, offset + pos, Place::Session);
+        let words = found.candidates.into_iter().map(|c| c.word).collect();
+        (found.start.saturating_sub(offset), words)
     }
 }
 
@@ -301,7 +298,7 @@ pub fn run(session: &mut Session, style: Style) -> i32 {
             return 1;
         }
     };
-    let mut helper = WbHelper::new(session.words(), style.color);
+    let mut helper = WbHelper::new(session.text(), style.color);
     helper.board = session.board_names();
     rl.set_helper(Some(helper));
     let mut history = History::open(&mut rl);
@@ -349,7 +346,7 @@ pub fn run(session: &mut Session, style: Style) -> i32 {
             break;
         }
         if let Some(h) = rl.helper_mut() {
-            h.words = session.words();
+            h.session = session.text().to_owned();
             h.board = session.board_names();
         }
     }
@@ -362,7 +359,7 @@ mod tests {
 
     fn helper() -> WbHelper {
         WbHelper::new(
-            vec!["write".into(), "alpha".into(), "alp2".into(), "abs".into()],
+            "board 3\ninput alpha, alp2\nwrite bd = 1\nforget bd\n",
             true,
         )
     }
@@ -376,6 +373,14 @@ mod tests {
         );
         assert_eq!(h.candidates("wr", 2), (0, vec!["write".into()]));
         assert_eq!(h.candidates("read 1", 6), (5, vec![]));
+    }
+
+    #[test]
+    fn a_forgotten_name_completes_only_as_a_write_target() {
+        let h = helper();
+        assert_eq!(h.candidates("write b", 7), (6, vec!["bd".into()]));
+        assert_eq!(h.candidates("read b", 6), (5, vec![]));
+        assert_eq!(h.candidates("b", 1), (0, vec!["board".into()]));
     }
 
     #[test]

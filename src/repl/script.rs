@@ -20,8 +20,10 @@ use super::session::Session;
 pub struct Printer<'a> {
     out: &'a mut dyn Write,
     stop: Arc<AtomicBool>,
-    /// Whether writing failed (the reader went away).
+    /// Whether writing failed (the reader went away, or a full disk).
     pub closed: bool,
+    /// Why writing failed, if it did.
+    pub failure: Option<std::io::Error>,
 }
 
 impl<'a> Printer<'a> {
@@ -32,21 +34,30 @@ impl<'a> Printer<'a> {
             out,
             stop,
             closed: false,
+            failure: None,
         }
     }
 
     /// Writes text, noting a closed output.
     pub fn write(&mut self, text: &str) {
-        if !self.closed && self.out.write_all(text.as_bytes()).is_err() {
+        if self.closed {
+            return;
+        }
+        if let Err(e) = self.out.write_all(text.as_bytes()) {
             self.closed = true;
+            self.failure = Some(e);
             self.stop.store(true, Ordering::Relaxed);
         }
     }
 
     /// Flushes, noting a closed output.
     pub fn flush(&mut self) {
-        if !self.closed && self.out.flush().is_err() {
+        if self.closed {
+            return;
+        }
+        if let Err(e) = self.out.flush() {
             self.closed = true;
+            self.failure = Some(e);
         }
     }
 }
@@ -105,7 +116,7 @@ pub fn run(
         let outcome = session.eval_with(&pending, &mut printer);
         pending.clear();
         if runner.report(&outcome, &mut printer, err) {
-            return runner.code();
+            return runner.code(&printer, err);
         }
     }
     if !pending.trim().is_empty() {
@@ -114,7 +125,7 @@ pub fn run(
         runner.report(&outcome, &mut printer, err);
     }
     printer.flush();
-    runner.code()
+    runner.code(&printer, err)
 }
 
 struct Runner {
@@ -141,7 +152,15 @@ impl Runner {
         outcome.status == Status::Quit
     }
 
-    fn code(&self) -> i32 {
-        i32::from(self.failed)
+    /// 0, or 1 if any entry failed; 2 when the output could not be written
+    /// (a full disk), as `wb run` says it. A reader that went away is quiet.
+    fn code(&self, printer: &Printer, err: &mut dyn Write) -> i32 {
+        match &printer.failure {
+            Some(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                let _ = writeln!(err, "error: cannot write the output: {e}");
+                2
+            }
+            _ => i32::from(self.failed),
+        }
     }
 }

@@ -371,6 +371,9 @@ impl Session {
                         "the session so far does not fit on `{decl}`: it needs {} slots at once; nothing changed",
                         self.state.peak()
                     ));
+                    // That line is the answer; the re-check's diagnostics
+                    // (`:check` shows them) would bury it.
+                    out.diagnostics.clear();
                 }
                 return *out;
             }

@@ -275,7 +275,7 @@ impl Builder<'_> {
         if sloppy && self.chance(6) {
             // Forget something not on the board, or that the loop found.
             let pool: Vec<String> = match self.frames.last() {
-                Some(f) if !f.0.is_empty() && self.at % 2 == 0 => f.0.clone(),
+                Some(f) if !f.0.is_empty() && self.at.is_multiple_of(2) => f.0.clone(),
                 _ => self.gone.clone(),
             };
             if let Some(n) = pool.first() {
