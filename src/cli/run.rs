@@ -350,16 +350,24 @@ fn fail(
 /// files (`--stream x=@file`); an error is a usage error. The last flag
 /// given for a stream wins.
 fn overrides(args: &RunArgs) -> Result<(Overrides, Vec<(String, PathBuf)>), String> {
+    parse_overrides(&args.sets, &args.streams)
+}
+
+/// [`overrides`] from the flags' values (`wb grad` takes the same flags).
+pub(super) fn parse_overrides(
+    sets: &[String],
+    streams: &[String],
+) -> Result<(Overrides, Vec<(String, PathBuf)>), String> {
     let mut o = Overrides::default();
     let mut files: Vec<(String, PathBuf)> = Vec::new();
-    for s in &args.sets {
+    for s in sets {
         let (name, value) = s
             .split_once('=')
             .ok_or_else(|| format!("--set {s}: expected NAME=VALUE, as in `--set b=4`"))?;
         let v = parse_number(value.trim()).map_err(|why| format!("--set {s}: {why}"))?;
         o.scalars.push((name.trim().to_owned(), v));
     }
-    for s in &args.streams {
+    for s in streams {
         let (name, spec) = s.split_once('=').ok_or_else(|| {
             format!("--stream {s}: expected NAME=VALUES, as in `--stream x=1,2,3`")
         })?;
