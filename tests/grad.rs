@@ -340,6 +340,13 @@ fn central_difference_agrees(
     out
 }
 
+/// One variable to perturb: how to set it, its value, its derivative.
+type Variable = (
+    Box<dyn Fn(f64) -> (Vec<f64>, Vec<Vec<f64>>)>,
+    f64,
+    Box<dyn Fn(&wb::grad::ReadGrad) -> f64>,
+);
+
 #[test]
 fn reverse_mode_agrees_with_central_differences_away_from_kinks() {
     let (mut checked, mut skipped) = (0, 0);
@@ -354,11 +361,7 @@ fn reverse_mode_agrees_with_central_differences_away_from_kinks() {
             &Default::default(),
         )
         .unwrap();
-        let mut vars: Vec<(
-            Box<dyn Fn(f64) -> (Vec<f64>, Vec<Vec<f64>>)>,
-            f64,
-            Box<dyn Fn(&wb::grad::ReadGrad) -> f64>,
-        )> = Vec::new();
+        let mut vars: Vec<Variable> = Vec::new();
         for i in 0..b.scalars.len() {
             let b2 = b.clone();
             vars.push((
