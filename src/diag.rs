@@ -65,6 +65,9 @@ pub enum Code {
     DeadWrite,
     /// Warning: an input never read.
     UnusedInput,
+    /// Warning (`--lint gradients`): a loop update whose derivative with
+    /// respect to the old value is a constant other than 1.
+    GradientFlow,
 }
 
 impl Code {
@@ -96,6 +99,7 @@ impl Code {
             Code::Interrupted => "wb::interrupted",
             Code::DeadWrite => "wb::dead_write",
             Code::UnusedInput => "wb::unused_input",
+            Code::GradientFlow => "wb::gradient_flow",
         }
     }
 }

@@ -34,6 +34,10 @@ pub struct CheckArgs {
     /// With `--fix`: print the rewritten program instead of saving it.
     #[arg(long, requires = "fix", conflicts_with = "format")]
     dry_run: bool,
+    /// Opt-in lints: `--lint gradients` warns where a loop makes early
+    /// elements' influence vanish or explode (docs/grad.md).
+    #[arg(long, value_name = "LINT")]
+    lint: Vec<Lint>,
 }
 
 impl CheckArgs {
@@ -46,6 +50,7 @@ impl CheckArgs {
             deny: Vec::new(),
             fix: false,
             dry_run: false,
+            lint: Vec::new(),
         }
     }
 }
@@ -54,6 +59,12 @@ impl CheckArgs {
 enum Format {
     Human,
     Json,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
+enum Lint {
+    /// Loop updates whose derivative by the old value is a constant ≠ 1.
+    Gradients,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
@@ -81,6 +92,7 @@ pub fn check(args: CheckArgs) -> i32 {
     }
     let mut analysis = ManuallyDrop::new(check::check(&parsed.program, args.capacity));
     if !args.fix {
+        lint(&args, &parsed.program, &mut analysis);
         return finish(&args, &source, &parsed.program.lines, &mut analysis);
     }
     let fixed = match check::fix(&parsed.program, &source.text, &analysis) {
@@ -131,7 +143,17 @@ pub fn check(args: CheckArgs) -> i32 {
             .map_or_else(|code| code, |()| EXIT_PROGRAM);
     }
     let mut analysis = ManuallyDrop::new(check::check(&parsed.program, args.capacity));
+    lint(&args, &parsed.program, &mut analysis);
     finish(&args, &source, &parsed.program.lines, &mut analysis)
+}
+
+/// Adds the opt-in lints' warnings, in source order with the others.
+fn lint(args: &CheckArgs, program: &wb::syntax::Program, analysis: &mut Analysis) {
+    if args.lint.contains(&Lint::Gradients) && !analysis.has_errors() {
+        let found = wb::grad::lint::gradients(program, &analysis.symbols);
+        analysis.diagnostics.extend(found);
+        wb::diag::sort(&mut analysis.diagnostics);
+    }
 }
 
 /// Reports an analysis and returns the exit code; `lines` indexes the source.

@@ -21,6 +21,7 @@
 //! `O(N / k + k)` boards and statements with `k ≈ √N`.
 
 pub mod forward;
+pub mod lint;
 
 pub mod program;
 pub mod reverse;
