@@ -25,6 +25,7 @@ pub mod exercise;
 pub mod grad;
 pub mod interp;
 pub mod number;
+pub mod picture;
 pub mod repl;
 pub mod suggest;
 pub mod syntax;

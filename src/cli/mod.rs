@@ -6,6 +6,7 @@ mod compile;
 mod grad;
 pub mod output;
 mod repl;
+mod report;
 mod run;
 
 use std::ffi::OsString;
@@ -43,6 +44,9 @@ enum Command {
     Compile(compile::CompileArgs),
     /// Exact derivatives of a run's reads by its inputs and stream elements.
     Grad(grad::GradArgs),
+    /// Draw a program: the board over time, the gates, in one HTML report
+    /// (or one picture as SVG).
+    Report(report::ReportArgs),
 }
 
 /// Runs the command line; returns the exit code.
@@ -65,6 +69,7 @@ pub fn main() -> i32 {
         Command::Repl(args) => repl::repl(args),
         Command::Compile(args) => compile::compile(args),
         Command::Grad(args) => grad::grad(args),
+        Command::Report(args) => report::report_cmd(args),
     }
 }
 

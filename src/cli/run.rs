@@ -271,7 +271,7 @@ fn run_cell(
 /// The exit code of a run that failed: a bad `--stream x=@file` is the
 /// command's input given wrongly, like a bad `--set` (2); anything else is
 /// the program's error (1).
-fn exit_code(d: &Diagnostic) -> i32 {
+pub(super) fn exit_code(d: &Diagnostic) -> i32 {
     match d.code {
         wb::diag::Code::StreamFile => EXIT_USAGE,
         wb::diag::Code::Interrupted => output::EXIT_INTERRUPTED,
@@ -353,7 +353,7 @@ fn overrides(args: &RunArgs) -> Result<(Overrides, Vec<(String, PathBuf)>), Stri
     parse_overrides(&args.sets, &args.streams)
 }
 
-/// [`overrides`] from the flags' values (`wb grad` takes the same flags).
+/// `--set` and `--stream` flags read (shared with `wb report` and `wb grad`).
 pub(super) fn parse_overrides(
     sets: &[String],
     streams: &[String],

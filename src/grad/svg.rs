@@ -2,9 +2,12 @@
 //! |∂read/∂x[t]| over t, one line per read. Exact zeros (an underflow, or
 //! no influence at all) cannot sit on a log axis: they are drawn on their
 //! own band under the axis, labelled `0`; infinite or undefined derivatives
-//! on a band above it.
+//! on a band above it. Escaping, the font and the colours are the pictures'
+//! ([`crate::picture::svg`]), so this chart looks like the others.
 
 use std::fmt::Write as _;
+
+use crate::picture::svg::{colour, esc as escape, FONT_FAMILY};
 
 /// One line of a chart.
 #[derive(Clone, Debug)]
@@ -15,9 +18,14 @@ pub struct Series {
     pub values: Vec<f64>,
 }
 
-/// The colours of the lines, in order (a colour-blind-safe palette, Okabe–Ito).
-const PALETTE: [&str; 8] = [
-    "#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#f0e442", "#000000",
+/// The colours of the lines, in order: the pictures' Okabe–Ito colours.
+const PALETTE: [&str; 6] = [
+    colour::WRITE,
+    colour::FORGET,
+    colour::FULL,
+    colour::READ,
+    colour::MUTED,
+    colour::INK,
 ];
 
 const WIDTH: f64 = 760.0;
@@ -27,13 +35,13 @@ const RIGHT: f64 = 20.0;
 const TOP: f64 = 40.0;
 /// The plot area's height (between the infinity band and the zero band).
 const PLOT: f64 = 200.0;
-const BAND: f64 = 16.0;
+const BAND: f64 = 22.0;
 
 /// Several charts, one under the other, in one SVG document.
 pub fn document(charts: &[(String, Vec<Series>)]) -> String {
     let height = HEIGHT * charts.len().max(1) as f64;
     let mut out = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" viewBox=\"0 0 {WIDTH} {height}\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" viewBox=\"0 0 {WIDTH} {height}\" font-family=\"{FONT_FAMILY}\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
     );
     for (i, (title, series)) in charts.iter().enumerate() {
         let _ = writeln!(out, "<g transform=\"translate(0,{})\">", HEIGHT * i as f64);
@@ -92,8 +100,9 @@ fn chart(out: &mut String, title: &str, series: &[Series]) {
     );
     let decades = (d1 - d0) as i64;
     let step = (decades / 8).max(1);
-    let mut e = d0 as i64;
-    while e <= d1 as i64 {
+    // Ticks down from the top decade, so the largest values are labelled.
+    let mut e = d1 as i64;
+    while e >= d0 as i64 {
         let y = y_of(10f64.powi(e as i32));
         let _ = writeln!(
             out,
@@ -102,7 +111,7 @@ fn chart(out: &mut String, title: &str, series: &[Series]) {
             LEFT - 6.0,
             y + 4.0
         );
-        e += step;
+        e -= step;
     }
     let _ = writeln!(
         out,
@@ -236,14 +245,6 @@ fn x_ticks(n: usize) -> Vec<usize> {
         ticks.push(last);
     }
     ticks
-}
-
-/// Text for XML.
-pub fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

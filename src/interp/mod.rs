@@ -152,6 +152,9 @@ pub struct Machine<'p> {
     steps: u64,
     peak: usize,
     levels: Vec<Level>,
+    /// The gate value of the last gated write evaluated (see
+    /// [`Machine::last_gate`]).
+    gate: Option<f64>,
 }
 
 impl<'p> Machine<'p> {
@@ -181,6 +184,7 @@ impl<'p> Machine<'p> {
             steps: 0,
             peak: 0,
             levels: Vec::new(),
+            gate: None,
         }
     }
 
@@ -249,6 +253,14 @@ impl<'p> Machine<'p> {
     /// Statements executed so far.
     pub fn steps(&self) -> u64 {
         self.steps
+    }
+
+    /// The value of the gate of the last gated write that evaluated its
+    /// gate: the condition of `when c` (the write happened where it is not
+    /// 0), the `g` of `gate g`. Read in [`Observer::after`] of a gated
+    /// write, it is that write's gate (pictures draw gates over time).
+    pub fn last_gate(&self) -> Option<f64> {
+        self.gate
     }
 
     /// The names of the program.
@@ -464,6 +476,7 @@ impl<'p> Machine<'p> {
                 if g.soft {
                     let e = self.eval(code, value)?;
                     let gv = self.eval(code, g.value)?;
+                    self.gate = Some(gv);
                     if !(0.0..=1.0).contains(&gv) {
                         return Err(Fault {
                             code: Code::GateRange,
@@ -475,7 +488,9 @@ impl<'p> Machine<'p> {
                     arith::blend(old, e, gv)
                         .map_err(|err| self.arith_fault(err, value_span, false))?
                 } else {
-                    if self.eval(code, g.value)? == 0.0 {
+                    let c = self.eval(code, g.value)?;
+                    self.gate = Some(c);
+                    if c == 0.0 {
                         return Ok(());
                     }
                     self.eval(code, value)?
