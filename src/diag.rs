@@ -71,6 +71,9 @@ pub enum Code {
     DeadWrite,
     /// Warning: an input never read.
     UnusedInput,
+    /// Warning (`--lint gradients`): a loop update whose derivative with
+    /// respect to the old value is a constant other than 1.
+    GradientFlow,
 }
 
 impl Code {
@@ -105,6 +108,7 @@ impl Code {
             Code::PlanUnsupported => "wb::plan_unsupported",
             Code::DeadWrite => "wb::dead_write",
             Code::UnusedInput => "wb::unused_input",
+            Code::GradientFlow => "wb::gradient_flow",
         }
     }
 }

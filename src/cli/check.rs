@@ -50,6 +50,10 @@ pub struct CheckArgs {
     /// Written only if the result checks clean.
     #[arg(long)]
     pack: bool,
+    /// Opt-in lints: `--lint gradients` warns where a loop makes early
+    /// elements' influence vanish or explode (docs/grad.md).
+    #[arg(long, value_name = "LINT")]
+    lint: Vec<Lint>,
     /// With `--fix` or `--pack`: print the result instead of saving it.
     #[arg(long, conflicts_with = "format")]
     dry_run: bool,
@@ -66,6 +70,7 @@ impl CheckArgs {
             all_warnings: false,
             fix: false,
             pack: false,
+            lint: Vec::new(),
             dry_run: false,
         }
     }
@@ -75,6 +80,12 @@ impl CheckArgs {
 enum Format {
     Human,
     Json,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
+enum Lint {
+    /// Loop updates whose derivative by the old value is a constant ≠ 1.
+    Gradients,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
@@ -327,9 +338,19 @@ fn save_or_print(args: &CheckArgs, text: &str) -> Result<(), i32> {
     })
 }
 
+/// Adds the opt-in lints' warnings, in source order with the others.
+fn lint(args: &CheckArgs, program: &Program, analysis: &mut Analysis) {
+    if args.lint.contains(&Lint::Gradients) && !analysis.has_errors() {
+        let found = wb::grad::lint::gradients(program, &analysis.symbols);
+        analysis.diagnostics.extend(found);
+        wb::diag::sort(&mut analysis.diagnostics);
+    }
+}
+
 /// Reports an analysis and returns the exit code; `lines` indexes the source.
 fn finish(args: &CheckArgs, source: &Source, program: &Program, analysis: &mut Analysis) -> i32 {
     let lines = &program.lines;
+    lint(args, program, analysis);
     // The optimum over orders of these statements (the planner's).
     let fewest = statements::fewest_slots(program, statements::CHECK_LIMITS);
     statements::advise(&fewest, analysis);

@@ -3,6 +3,7 @@
 
 mod check;
 mod compile;
+mod grad;
 pub mod output;
 mod plan;
 mod repl;
@@ -42,6 +43,8 @@ enum Command {
     Repl(repl::ReplArgs),
     /// Lower a program to its LSTM-style cell: unit map and gate table.
     Compile(compile::CompileArgs),
+    /// Exact derivatives of a run's reads by its inputs and stream elements.
+    Grad(grad::GradArgs),
     /// Draw a program: the board over time, the gates, in one HTML report
     /// (or one picture as SVG).
     Report(report::ReportArgs),
@@ -68,6 +71,7 @@ pub fn main() -> i32 {
         Command::Check(args) => check::check(args),
         Command::Repl(args) => repl::repl(args),
         Command::Compile(args) => compile::compile(args),
+        Command::Grad(args) => grad::grad(args),
         Command::Report(args) => report::report_cmd(args),
         Command::Plan(args) => plan::plan(args),
     }

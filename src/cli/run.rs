@@ -376,7 +376,7 @@ fn overrides(args: &RunArgs) -> Result<(Overrides, Vec<(String, PathBuf)>), Stri
     parse_overrides(&args.sets, &args.streams)
 }
 
-/// `--set` and `--stream` flags read (shared with `wb report`).
+/// `--set` and `--stream` flags read (shared with `wb report` and `wb grad`).
 pub(super) fn parse_overrides(
     sets: &[String],
     streams: &[String],
