@@ -61,6 +61,12 @@ pub enum Code {
     StepLimit,
     /// The run was interrupted (Ctrl-C).
     Interrupted,
+    /// `wb export`: a statement outside the fragment a standard LSTM computes.
+    NotExportable,
+    /// `wb export`: an input or stream without the range the bound needs.
+    MissingRange,
+    /// `wb export --tolerance E`: the bound exceeds E.
+    BoundExceeded,
     /// Warning: a value overwritten, forgotten or left at the end unread.
     DeadWrite,
     /// Warning: an input never read.
@@ -94,6 +100,9 @@ impl Code {
             Code::NestingTooDeep => "wb::nesting_too_deep",
             Code::StepLimit => "wb::step_limit",
             Code::Interrupted => "wb::interrupted",
+            Code::NotExportable => "wb::not_exportable",
+            Code::MissingRange => "wb::missing_range",
+            Code::BoundExceeded => "wb::bound_exceeded",
             Code::DeadWrite => "wb::dead_write",
             Code::UnusedInput => "wb::unused_input",
         }

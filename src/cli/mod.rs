@@ -3,6 +3,7 @@
 
 mod check;
 mod compile;
+mod export;
 pub mod output;
 mod repl;
 mod run;
@@ -40,6 +41,8 @@ enum Command {
     Repl(repl::ReplArgs),
     /// Lower a program to its LSTM-style cell: unit map and gate table.
     Compile(compile::CompileArgs),
+    /// Export the program's loop as a standard LSTM (ONNX, safetensors) with an error bound.
+    Export(export::ExportArgs),
 }
 
 /// Runs the command line; returns the exit code.
@@ -61,6 +64,7 @@ pub fn main() -> i32 {
         Command::Check(args) => check::check(args),
         Command::Repl(args) => repl::repl(args),
         Command::Compile(args) => compile::compile(args),
+        Command::Export(args) => export::export(args),
     }
 }
 
