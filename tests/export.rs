@@ -621,3 +621,61 @@ fn onnxruntime_meets_the_activation_accuracy_the_bound_assumes() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn the_check_names_the_first_place_an_engine_leaves_the_bound() {
+    // A stand-in for the Python side that answers 0.5 too high everywhere:
+    // the check must say which engine, input set, element, step and unit.
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("python");
+    std::fs::write(
+        &fake,
+        r#"#!/bin/sh
+exec python3 - "$@" <<'PY'
+import json, sys
+a = sys.argv[1:]
+cases = json.load(open(a[a.index("--cases") + 1]))["cases"]
+out = []
+for c in cases:
+    n = len(c["streams"]["x"])
+    best = c["inputs"]["start"][0]
+    vals = []
+    for x in c["streams"]["x"]:
+        best = max(best, x)
+        vals.append(best + 0.5)
+    out.append({"onnx": {"read0": vals}, "valid": True, "reference": {"read0": vals}})
+json.dump({"onnxruntime": "0.0-fake", "cases": out}, open(a[a.index("--out") + 1], "w"))
+PY
+"#,
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = wb()
+        .args([
+            "export",
+            "examples/running_max.wb",
+            "--range",
+            "x=-100..100",
+        ])
+        .args([
+            "--range",
+            "start=-100..-100",
+            "--max-len",
+            "8",
+            "--check",
+            "--python",
+        ])
+        .arg(&fake)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(
+            "first outside the bound: onnxruntime 0.0-fake, input set 0 (low edge), element 0, step 0, unit best (read best on line 10): -99.5 against wb's -100"
+        ),
+        "{stdout}"
+    );
+}
