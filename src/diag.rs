@@ -67,6 +67,12 @@ pub enum Code {
     NoPlan,
     /// `wb plan`: the program uses something the planner does not plan.
     PlanUnsupported,
+    /// `wb export`: a statement outside the fragment a standard LSTM computes.
+    NotExportable,
+    /// `wb export`: an input or stream without the range the bound needs.
+    MissingRange,
+    /// `wb export --tolerance E`: the bound exceeds E.
+    BoundExceeded,
     /// Warning: a value overwritten, forgotten or left at the end unread.
     DeadWrite,
     /// Warning: an input never read.
@@ -106,6 +112,9 @@ impl Code {
             Code::Interrupted => "wb::interrupted",
             Code::NoPlan => "wb::no_plan",
             Code::PlanUnsupported => "wb::plan_unsupported",
+            Code::NotExportable => "wb::not_exportable",
+            Code::MissingRange => "wb::missing_range",
+            Code::BoundExceeded => "wb::bound_exceeded",
             Code::DeadWrite => "wb::dead_write",
             Code::UnusedInput => "wb::unused_input",
             Code::GradientFlow => "wb::gradient_flow",

@@ -28,6 +28,7 @@ pub mod complete;
 pub mod diag;
 #[doc(hidden)]
 pub mod exercise;
+pub mod export;
 pub mod grad;
 pub mod interp;
 pub mod layout;

@@ -76,7 +76,9 @@ fn json_is_one_object_in_the_documented_order() {
     );
     assert!(text.starts_with(&start), "{text}");
     assert!(
-        text.ends_with("],\"capacity\":3,\"peak\":3,\"peak_line\":7,\"min_capacity\":3,\"fewest_slots\":3}\n"),
+        text.ends_with(
+            "],\"capacity\":3,\"peak\":3,\"peak_line\":7,\"min_capacity\":3,\"fewest_slots\":3}\n"
+        ),
         "{text}"
     );
     let v: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");

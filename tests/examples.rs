@@ -82,6 +82,28 @@ fn stream_stats() {
 }
 
 #[test]
+fn sums() {
+    // 2 4 4 4 5 5 7 9: mean 5, population variance 4, from sums alone.
+    assert_eq!(
+        run("examples/sums.wb", &[]).0,
+        "s / n = 5\nq / n - (s / n) * (s / n) = 4\n"
+    );
+    assert_eq!(
+        run("examples/sums.wb", &["--stream", "x=-1,1"]).0,
+        "s / n = 0\nq / n - (s / n) * (s / n) = 1\n"
+    );
+}
+
+#[test]
+fn count_above() {
+    assert_eq!(run("examples/count_above.wb", &[]).0, "count = 3\n");
+    assert_eq!(
+        run("examples/count_above.wb", &["--set", "t=0"]).0,
+        "count = 6\n"
+    );
+}
+
+#[test]
 fn fibonacci() {
     assert_eq!(run("examples/fibonacci.wb", &[]).0, "a = 55\n");
 }

@@ -357,7 +357,12 @@ fn finish(args: &CheckArgs, source: &Source, program: &Program, analysis: &mut A
     if args.deny.contains(&Deny::Warnings) {
         analysis.deny_warnings();
     }
-    if let Err(code) = emit(args, source, &analysis.diagnostics, Some((analysis, lines, &fewest))) {
+    if let Err(code) = emit(
+        args,
+        source,
+        &analysis.diagnostics,
+        Some((analysis, lines, &fewest)),
+    ) {
         return code;
     }
     if analysis.has_errors() {
@@ -459,7 +464,11 @@ fn human_summary(source: &Source, a: &Analysis, lines: &LineIndex, overridden: b
 
 /// One JSON object, keys in the order LANGUAGE.md §3 shows them, new keys
 /// after them (docs/diagnostics.md).
-fn json(source: &Source, diags: &[Diagnostic], summary: Option<(&Analysis, &LineIndex, &Fewest)>) -> String {
+fn json(
+    source: &Source,
+    diags: &[Diagnostic],
+    summary: Option<(&Analysis, &LineIndex, &Fewest)>,
+) -> String {
     let index;
     let lines = match summary {
         Some((_, lines, _)) => lines,

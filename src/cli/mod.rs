@@ -3,6 +3,7 @@
 
 mod check;
 mod compile;
+mod export;
 mod grad;
 pub mod output;
 mod plan;
@@ -50,6 +51,8 @@ enum Command {
     Report(report::ReportArgs),
     /// Plan a formula or a program's dataflow onto the fewest slots.
     Plan(plan::PlanArgs),
+    /// Export the program's loop as a standard LSTM (ONNX, safetensors) with an error bound.
+    Export(export::ExportArgs),
 }
 
 /// Runs the command line; returns the exit code.
@@ -74,6 +77,7 @@ pub fn main() -> i32 {
         Command::Grad(args) => grad::grad(args),
         Command::Report(args) => report::report_cmd(args),
         Command::Plan(args) => plan::plan(args),
+        Command::Export(args) => export::export(args),
     }
 }
 
