@@ -43,7 +43,7 @@ impl Limits<'_> {
         if visited > self.states {
             return Some(Stopped::Budget);
         }
-        if visited % 4096 == 0 && self.interrupt.is_some_and(|f| f.load(Ordering::Relaxed)) {
+        if visited.is_multiple_of(4096) && self.interrupt.is_some_and(|f| f.load(Ordering::Relaxed)) {
             return Some(Stopped::Interrupted);
         }
         None
