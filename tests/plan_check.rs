@@ -38,7 +38,7 @@ fn follow(src: &str, slots: usize) -> String {
     let reordered = statements::reordered(&parsed.program, src, &order);
     let f = file(&reordered);
     let path = f.path().to_str().unwrap();
-    let fixed = wb(&["check", "--fix", "--dry-run", path]);
+    let fixed = wb(&["check", "--pack", "--dry-run", path]);
     let fixed = text(&fixed.stdout);
     let g = file(&fixed);
     let path = g.path().to_str().unwrap();
