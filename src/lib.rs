@@ -22,6 +22,7 @@ pub mod check;
 pub mod diag;
 #[doc(hidden)]
 pub mod exercise;
+pub mod ide;
 pub mod interp;
 pub mod number;
 pub mod repl;
