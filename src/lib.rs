@@ -19,6 +19,7 @@ pub mod arith;
 pub mod board;
 pub mod cell;
 pub mod check;
+pub mod complete;
 pub mod diag;
 #[doc(hidden)]
 pub mod exercise;
