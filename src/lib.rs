@@ -23,8 +23,10 @@ pub mod complete;
 pub mod diag;
 #[doc(hidden)]
 pub mod exercise;
+pub mod fmt;
 pub mod ide;
 pub mod interp;
+pub mod lsp;
 pub mod number;
 pub mod repl;
 pub mod suggest;

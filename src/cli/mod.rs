@@ -3,6 +3,8 @@
 
 mod check;
 mod compile;
+mod fmt;
+mod lsp;
 pub mod output;
 mod repl;
 mod run;
@@ -40,6 +42,10 @@ enum Command {
     Repl(repl::ReplArgs),
     /// Lower a program to its LSTM-style cell: unit map and gate table.
     Compile(compile::CompileArgs),
+    /// Lay a program out the one `wb` way (rules in docs/editors.md).
+    Fmt(fmt::FmtArgs),
+    /// The language server for editors, on standard input and output.
+    Lsp(lsp::LspArgs),
 }
 
 /// Runs the command line; returns the exit code.
@@ -61,6 +67,8 @@ pub fn main() -> i32 {
         Command::Check(args) => check::check(args),
         Command::Repl(args) => repl::repl(args),
         Command::Compile(args) => compile::compile(args),
+        Command::Fmt(args) => fmt::fmt(args),
+        Command::Lsp(args) => lsp::lsp(args),
     }
 }
 
