@@ -9,8 +9,9 @@
 //! the language: every answer comes from `ide` (or `fmt` for formatting).
 //!
 //! Messages are handled one at a time, in the order they arrive, so answers
-//! come in order. After a change, diagnostics are published once no further
-//! message is already waiting: a burst of edits is checked once, at its end.
+//! come in order. After a change, diagnostics are published once the next
+//! message waiting (if any) is not another edit: a burst of edits is checked
+//! once, at its end, and before the request that follows it is answered.
 
 mod convert;
 
@@ -111,10 +112,13 @@ pub fn serve(conn: &Connection) -> Result<(), String> {
             }
             Message::Response(_) => {}
         }
-        // Publish once the burst is over: nothing else is already waiting.
-        match conn.receiver.try_recv() {
-            Ok(m) => pending = Some(m),
-            Err(_) => server.publish_dirty(),
+        // Publish once the burst of edits is over: before anything that is
+        // not another edit, or when nothing else is waiting.
+        pending = conn.receiver.try_recv().ok();
+        let edit = matches!(&pending, Some(Message::Notification(n))
+            if n.method == "textDocument/didChange" || n.method == "textDocument/didOpen");
+        if !edit {
+            server.publish_dirty();
         }
     }
 }
