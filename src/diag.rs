@@ -292,14 +292,18 @@ impl Diagnostic {
         self.primary_span().map_or(0, |s| s.start)
     }
 
-    /// The diagnostic as a JSON object (LANGUAGE.md §3).
+    /// The diagnostic as a JSON object (LANGUAGE.md §3): `code`,
+    /// `severity`, `message`, `line`, `column`, `help`, `note`, `index` in
+    /// that order, then `end_line`, `end_column`, `labels` and `fixes`
+    /// (docs/diagnostics.md has the schema).
     pub fn to_json(&self, src: &str, lines: &LineIndex) -> Value {
         let mut obj = json!({
             "code": self.code.as_str(),
             "severity": match self.severity { Severity::Error => "error", Severity::Warning => "warning" },
             "message": self.message,
         });
-        if let Some(span) = self.primary_span() {
+        let primary = self.primary_span();
+        if let Some(span) = primary {
             let (line, column) = lines.line_col(src, span.start as usize);
             obj["line"] = json!(line);
             obj["column"] = json!(column);
@@ -313,8 +317,77 @@ impl Diagnostic {
         if let Some(index) = self.index {
             obj["index"] = json!(index);
         }
+        if let Some(span) = primary {
+            let (line, column) = lines.line_col(src, span.end as usize);
+            obj["end_line"] = json!(line);
+            obj["end_column"] = json!(column);
+        }
+        obj["labels"] = Value::Array(
+            self.labels
+                .iter()
+                .map(|l| {
+                    let mut o = span_json(l.span, src, lines);
+                    o["text"] = json!(l.text);
+                    o["primary"] = json!(l.primary);
+                    o
+                })
+                .collect(),
+        );
+        obj["fixes"] = Value::Array(
+            self.fixes
+                .iter()
+                .map(|f| {
+                    json!({
+                        "message": f.message,
+                        "applicability": f.applicability.as_str(),
+                        "edits": f.edits.iter().map(|e| {
+                            let mut o = span_json(e.span, src, lines);
+                            o["replacement"] = json!(e.replacement);
+                            o
+                        }).collect::<Vec<_>>(),
+                    })
+                })
+                .collect(),
+        );
         obj
     }
+
+    /// [`Diagnostic::to_json`] with the file's name (`"file"`) after the
+    /// place.
+    pub fn to_json_in(&self, file: &str, src: &str, lines: &LineIndex) -> Value {
+        let mut obj = self.to_json(src, lines);
+        if let Value::Object(map) = &mut obj {
+            let mut out = serde_json::Map::new();
+            for (k, v) in std::mem::take(map) {
+                let after = k == "end_column";
+                out.insert(k, v);
+                if after {
+                    out.insert("file".to_owned(), json!(file));
+                }
+            }
+            if !out.contains_key("file") {
+                out.insert("file".to_owned(), json!(file));
+            }
+            *map = out;
+        }
+        obj
+    }
+}
+
+/// A span as JSON: where it starts and ends, as 1-based line and column
+/// (in characters) and as byte offsets (`end` exclusive).
+fn span_json(span: Span, src: &str, lines: &LineIndex) -> Value {
+    let (s, e) = clamp(src, span.start as usize, span.end as usize);
+    let (line, column) = lines.line_col(src, s);
+    let (end_line, end_column) = lines.line_col(src, e);
+    json!({
+        "line": line,
+        "column": column,
+        "end_line": end_line,
+        "end_column": end_column,
+        "start": s,
+        "end": e,
+    })
 }
 
 /// How to render diagnostics for a person.
@@ -412,6 +485,47 @@ fn render_with(
         out.push_str(line);
         out.push('\n');
     }
+    if let Some(note) = &diag.note {
+        // Context, not advice: after the help, as rustc prints its notes.
+        let word = if style.color {
+            "\x1b[1mnote\x1b[0m"
+        } else {
+            "note"
+        };
+        out.push_str(&wrap(&format!("  {word}: "), note, style.width));
+    }
+    out
+}
+
+/// `text` after `lead`, wrapped at `width` on spaces, continuation lines
+/// under the text.
+fn wrap(lead: &str, text: &str, width: usize) -> String {
+    let indent = "        ";
+    let mut out = String::from(lead);
+    let mut col = lead.chars().count();
+    for (i, line) in text.lines().enumerate() {
+        if i > 0 {
+            out.push('\n');
+            out.push_str(indent);
+            col = indent.len();
+        }
+        let mut first = true;
+        for word in line.split(' ') {
+            let w = word.chars().count();
+            if !first && col + 1 + w > width {
+                out.push('\n');
+                out.push_str(indent);
+                col = indent.len();
+            } else if !first {
+                out.push(' ');
+                col += 1;
+            }
+            out.push_str(word);
+            col += w;
+            first = false;
+        }
+    }
+    out.push('\n');
     out
 }
 
@@ -479,12 +593,10 @@ impl miette::Diagnostic for Rendered<'_> {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        match (&self.diag.help, &self.diag.note) {
-            (None, None) => None,
-            (Some(h), None) => Some(Box::new(h.clone())),
-            (None, Some(n)) => Some(Box::new(n.clone())),
-            (Some(h), Some(n)) => Some(Box::new(format!("{h}\n{n}"))),
-        }
+        self.diag
+            .help
+            .as_ref()
+            .map(|h| Box::new(h.clone()) as Box<dyn fmt::Display + 'a>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {

@@ -1,14 +1,30 @@
 //! "Did you mean": the nearest known name by edit distance.
 
-/// The candidate closest to `word`, if one is close enough to be a likely typo
-/// (at most a third of the word's length in edits, and at least one).
+/// The candidate closest to `word`, if one is close enough to be a likely
+/// typo, by rustc's rules (`find_best_match_for_name`): at most
+/// `max(len, 3) / 3` edits, lengths within that many characters and within
+/// a factor of two of each other. And never a guess that shares nothing
+/// with the word: every one-letter name is one edit from every other, so a
+/// one-letter word is matched only by a change of case (`X` for `x`).
 pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let limit = (word.chars().count() / 3).max(1);
+    let n = word.chars().count();
+    let limit = n.max(3) / 3;
+    let lower = word.to_lowercase();
     candidates
         .into_iter()
         .filter(|c| *c != word)
-        .map(|c| (distance(word, c), c))
-        .filter(|&(d, _)| d <= limit)
+        .filter_map(|c| {
+            if c.to_lowercase() == lower {
+                return Some((0, c));
+            }
+            let m = c.chars().count();
+            if n.abs_diff(m) > limit || n * 2 < m || m * 2 < n {
+                return None;
+            }
+            let d = distance(word, c);
+            // A guess must keep some of the word.
+            (d <= limit && d < n.max(m)).then_some((d, c))
+        })
         .min_by_key(|&(d, c)| (d, c.len()))
         .map(|(_, c)| c)
 }
@@ -52,5 +68,10 @@ mod tests {
         assert_eq!(nearest("alpah", ["alpha", "beta"]), Some("alpha"));
         assert_eq!(distance("", "abc"), 3);
         assert_eq!(distance("ab", "ba"), 1);
+        // No guess for a one-letter name, but a change of case is one.
+        assert_eq!(nearest("b", ["a", "c"]), None);
+        assert_eq!(nearest("X", ["x", "y"]), Some("x"));
+        assert_eq!(nearest("ab", ["ac"]), Some("ac"));
+        assert_eq!(nearest("ab", ["abcde"]), None);
     }
 }

@@ -45,7 +45,7 @@ fn the_summary_points_to_fix_when_it_saves_slots() {
         "{err}"
     );
     assert!(
-        err.contains("this program needs 3 slots: `wb check --fix"),
+        err.contains("this program needs 3 slots: `wb check --pack"),
         "{err}"
     );
 }
@@ -63,13 +63,21 @@ fn json_is_one_object_in_the_documented_order() {
         .expect("wb runs");
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8(out.stdout).expect("UTF-8");
-    assert_eq!(
-        text,
-        "{\"diagnostics\":[{\"code\":\"wb::board_full\",\"severity\":\"error\",\
+    let file = golden("board_full.wb");
+    let file = file.to_str().expect("UTF-8 path");
+    let start = format!(
+        "{{\"diagnostics\":[{{\"code\":\"wb::board_full\",\"severity\":\"error\",\
          \"message\":\"the board is full: `p` needs a slot, and all 3 are taken\",\
          \"line\":8,\"column\":7,\
-         \"help\":\"`bd` is never read again (last read on line 7): add `forget bd` before line 8\"}],\
-         \"capacity\":3,\"peak\":3,\"peak_line\":7,\"min_capacity\":3}\n"
+         \"help\":\"`bd` is never read again (last read on line 7): add `forget bd` before line 8; or raise \
+         the board to `board 4` (or run with `--capacity 4`): the smallest board on which this program, as \
+         written, checks\",\"end_line\":8,\"end_column\":8,\"file\":{},\"labels\":[",
+        serde_json::Value::from(file)
+    );
+    assert!(text.starts_with(&start), "{text}");
+    assert!(
+        text.ends_with("],\"capacity\":3,\"peak\":3,\"peak_line\":7,\"min_capacity\":3}\n"),
+        "{text}"
     );
     let v: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
     assert_eq!(v["min_capacity"], 3);
@@ -130,20 +138,20 @@ fn scratch(name: &str) -> (tempfile::TempDir, PathBuf) {
 fn fixed_text(name: &str) -> String {
     let txt = std::fs::read_to_string(golden(name).with_extension("txt")).expect("golden output");
     let at = txt
-        .find("--- wb check --fix (")
+        .find("--- wb check --pack (")
         .expect("the golden file shows a fix");
     let body = &txt[at..];
     body[body.find('\n').expect("a header line") + 1..].to_owned()
 }
 
 #[test]
-fn fix_rewrites_the_file_which_then_runs_in_min_capacity() {
+fn pack_rewrites_the_file_which_then_runs_in_min_capacity() {
     let (_dir, path) = scratch("clean.wb");
     let p = path.to_str().expect("UTF-8 path");
     let before = wb().args(["run", p]).output().expect("wb runs");
-    let out = wb().args(["check", "--fix", p]).output().expect("wb runs");
+    let out = wb().args(["check", "--pack", p]).output().expect("wb runs");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stderr(&out).contains("fixed"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("packed"), "{}", stderr(&out));
     assert!(out.stdout.is_empty());
     let text = std::fs::read_to_string(&path).expect("readable");
     assert_eq!(text, fixed_text("clean.wb"));
@@ -159,7 +167,7 @@ fn fix_rewrites_the_file_which_then_runs_in_min_capacity() {
     assert_eq!(after.stdout, before.stdout);
     assert_eq!(String::from_utf8_lossy(&after.stdout), "result = 181\n");
     // A second run has nothing left to do.
-    let again = wb().args(["check", "--fix", p]).output().expect("wb runs");
+    let again = wb().args(["check", "--pack", p]).output().expect("wb runs");
     assert!(stderr(&again).contains("every forget is already in place"));
 }
 
@@ -179,7 +187,7 @@ fn dry_run_prints_and_leaves_the_file_alone() {
     let p = path.to_str().expect("UTF-8 path");
     let original = std::fs::read_to_string(&path).expect("readable");
     let out = wb()
-        .args(["check", "--fix", "--dry-run", p])
+        .args(["check", "--pack", "--dry-run", p])
         .output()
         .expect("wb runs");
     assert_eq!(out.status.code(), Some(0));
@@ -187,13 +195,17 @@ fn dry_run_prints_and_leaves_the_file_alone() {
         String::from_utf8_lossy(&out.stdout),
         fixed_text("board_full.wb")
     );
-    assert!(stderr(&out).contains("would change"));
+    assert!(stderr(&out).contains("would pack"));
     assert_eq!(std::fs::read_to_string(&path).expect("readable"), original);
     let alone = wb()
         .args(["check", "--dry-run", p])
         .output()
         .expect("wb runs");
-    assert_eq!(alone.status.code(), Some(2), "--dry-run needs --fix");
+    assert_eq!(
+        alone.status.code(),
+        Some(2),
+        "--dry-run needs --fix or --pack"
+    );
 }
 
 #[test]
@@ -204,7 +216,8 @@ fn fix_refuses_errors_it_cannot_repair_and_keeps_the_file() {
     let out = wb().args(["check", "--fix", p]).output().expect("wb runs");
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(err.contains("`--fix` only moves forgets"), "{err}");
+    assert!(err.contains("`--fix` left"), "{err}");
+    assert!(err.contains("unchanged"), "{err}");
     assert!(err.contains("error[wb::unknown_name]"), "{err}");
     assert_eq!(std::fs::read_to_string(&path).expect("readable"), original);
 }
@@ -212,13 +225,13 @@ fn fix_refuses_errors_it_cannot_repair_and_keeps_the_file() {
 /// CRLF line ends and comments survive; no forget is added after the last
 /// write (it would free a slot nobody takes).
 #[test]
-fn fix_keeps_crlf_and_comments() {
+fn pack_keeps_crlf_and_comments() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("crlf.wb");
     let src = "board 2\r\ninput a = 1\r\nwrite x = a  # first\r\nwrite y = x + 1\r\nread y\r\nwrite z = y\r\nread z\r\n";
     std::fs::write(&path, src).expect("writable");
     let p = path.to_str().expect("UTF-8 path");
-    let out = wb().args(["check", "--fix", p]).output().expect("wb runs");
+    let out = wb().args(["check", "--pack", p]).output().expect("wb runs");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(
         std::fs::read_to_string(&path).expect("readable"),
@@ -227,7 +240,7 @@ fn fix_keeps_crlf_and_comments() {
 }
 
 #[test]
-fn fix_works_on_one_line_bodies() {
+fn pack_works_on_one_line_bodies() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("line.wb");
     std::fs::write(
@@ -237,7 +250,7 @@ fn fix_works_on_one_line_bodies() {
     .expect("writable");
     let p = path.to_str().expect("UTF-8 path");
     let out = wb()
-        .args(["check", "--fix", "--dry-run", p])
+        .args(["check", "--pack", "--dry-run", p])
         .output()
         .expect("wb runs");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -251,7 +264,7 @@ fn fix_works_on_one_line_bodies() {
     )
     .expect("writable");
     let out = wb()
-        .args(["check", "--fix", "--dry-run", p])
+        .args(["check", "--pack", "--dry-run", p])
         .output()
         .expect("wb runs");
     assert_eq!(
@@ -278,9 +291,9 @@ fn run_json_failures_carry_min_capacity() {
 }
 
 #[test]
-fn fix_on_standard_input_prints_the_result() {
+fn pack_on_standard_input_prints_the_result() {
     let out = wb()
-        .args(["check", "--fix", "-"])
+        .args(["check", "--pack", "-"])
         .write_stdin(
             "board 2\ninput a = 1\nwrite x = a\nwrite y = x\nread y\nwrite z = y\nread z\n",
         )
@@ -295,12 +308,12 @@ fn fix_on_standard_input_prints_the_result() {
 
 #[cfg(unix)]
 #[test]
-fn fix_through_a_symbolic_link_rewrites_the_file_it_points_to() {
+fn pack_through_a_symbolic_link_rewrites_the_file_it_points_to() {
     let (dir, path) = scratch("board_full.wb");
     let link = dir.path().join("link.wb");
     std::os::unix::fs::symlink(&path, &link).expect("symlink");
     let out = wb()
-        .args(["check", "--fix", link.to_str().expect("UTF-8 path")])
+        .args(["check", "--pack", link.to_str().expect("UTF-8 path")])
         .output()
         .expect("wb runs");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

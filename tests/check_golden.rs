@@ -1,7 +1,7 @@
 //! Golden files for `wb check`: every `tests/golden/check/NAME.wb` sits next
 //! to `NAME.txt`, which holds what the checker says about it — each
 //! diagnostic rendered with `wb::diag::render` (`Style::plain()`: no colour,
-//! width 100), the summary, and what `--fix` would write.
+//! width 100), the summary, and what `--pack` would write.
 //!
 //! To regenerate the `.txt` files after an intended change, run
 //!
@@ -53,15 +53,15 @@ fn describe(name: &str, src: &str) -> String {
         Ok(f) if f.changed() => {
             let _ = write!(
                 out,
-                "--- wb check --fix ({} added, {} removed)\n{}",
+                "--- wb check --pack ({} added, {} removed)\n{}",
                 f.added, f.removed, f.text
             );
         }
-        Ok(_) => out.push_str("--- wb check --fix: no change\n"),
+        Ok(_) => out.push_str("--- wb check --pack: no change\n"),
         Err(blocking) => {
             let _ = writeln!(
                 out,
-                "--- wb check --fix refuses: {} error(s) it cannot repair",
+                "--- wb check --pack refuses: {} error(s) it cannot repair",
                 blocking.len()
             );
         }

@@ -55,7 +55,7 @@ code_test!(
     Some(2),
     "board 3\nread 1e999\n"
 );
-code_test!(no_board, "wb::no_board", None, "read 1\n");
+code_test!(no_board, "wb::no_board", Some(1), "read 1\n");
 code_test!(
     bad_capacity_zero,
     "wb::bad_capacity",
@@ -211,7 +211,7 @@ fn missing_input_lists_every_missing_value() {
     let out = Command::cargo_bin("wb")
         .expect("the wb binary is built")
         .args(["run", "--json", "-"])
-        .write_stdin("board 2\ninput a, b = 2, c\nstream x\nread a + c\n")
+        .write_stdin("board 2\ninput a, b = 2, c, d\nstream x, y\neach x { read x }\nread a + c\n")
         .output()
         .expect("wb runs");
     let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
@@ -221,6 +221,11 @@ fn missing_input_lists_every_missing_value() {
         "{message}"
     );
     assert!(!message.contains("`b`"), "{message}");
+    // Only what the program reads: `d` and `y` are never read.
+    assert!(
+        !message.contains("`d`") && !message.contains("`y`"),
+        "{message}"
+    );
 }
 
 #[test]

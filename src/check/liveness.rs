@@ -238,6 +238,11 @@ impl Liveness {
         }
     }
 
+    /// The inputs and streams the program never reads.
+    pub(crate) fn unused(&self) -> &[NameId] {
+        &self.unused
+    }
+
     /// The warnings: `dead_write` and `unused_input`.
     pub(crate) fn warnings(
         &self,

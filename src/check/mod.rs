@@ -7,6 +7,7 @@
 //! nothing, as at run time, and a name whose write failed is not reported
 //! again.
 
+pub mod advice;
 mod fix;
 mod liveness;
 mod reads;
@@ -19,7 +20,7 @@ pub use symbols::{InputInfo, NameKind, StreamInfo, Symbols};
 use std::collections::HashSet;
 
 use crate::board::Board;
-use crate::diag::{self, Code, Diagnostic};
+use crate::diag::{self, Applicability, Code, Diagnostic, Fix};
 use crate::suggest;
 use crate::syntax::{
     Expr, Gate, Ident, Item, LineIndex, NameId, Names, Program, Span, Stmt, StmtKind,
@@ -98,7 +99,19 @@ pub fn plural(n: usize) -> &'static str {
     }
 }
 
+/// Checks a whole program and follows its suggestions on `src`, the text it
+/// was parsed from: [`check`], then [`advice::verify`] (a fix is marked
+/// machine-applicable only if following it was seen to remove its error and
+/// add none), with every fix laid out like the text around it.
+pub fn check_source(program: &Program, src: &str, capacity: Option<usize>) -> Analysis {
+    let mut analysis = check(program, capacity);
+    advice::verify(src, capacity, &mut analysis);
+    analysis
+}
+
 /// Checks a whole program. `capacity` (from `--capacity`) overrides `board N`.
+/// Its fixes are built from spans alone ([`check_source`] lays them out and
+/// follows them).
 pub fn check(program: &Program, capacity: Option<usize>) -> Analysis {
     let mut checker = Checker::new(capacity, Reads::of(program), program.lines.clone());
     for item in &program.items {
@@ -148,6 +161,10 @@ pub struct Checker {
     /// The board's changes, statement by statement, when asked for
     /// ([`Checker::record_board`]): what editors show at each line.
     log: Option<Vec<BoardEvent>>,
+    /// The `board N` literal, for "raise the board".
+    board_value: Option<Span>,
+    /// The first item's span (where `no_board` points).
+    first_item: Option<Span>,
 }
 
 /// One change of the simulated board, in the order the checker makes them
@@ -164,15 +181,22 @@ pub enum BoardEvent {
     After(Span),
 }
 
-/// Checks a whole program as [`check`] does, and logs the board's changes.
-pub fn check_logged(program: &Program, capacity: Option<usize>) -> (Analysis, Vec<BoardEvent>) {
+/// Checks a whole program as [`check_source`] does (its fixes followed on
+/// `src`), and logs the board's changes.
+pub fn check_logged(
+    program: &Program,
+    src: &str,
+    capacity: Option<usize>,
+) -> (Analysis, Vec<BoardEvent>) {
     let mut checker = Checker::new(capacity, Reads::of(program), program.lines.clone());
     checker.record_board();
     for item in &program.items {
         checker.item(item, &program.names);
     }
     let log = checker.log.take().unwrap_or_default();
-    (checker.finish_program(program), log)
+    let mut analysis = checker.finish_program(program);
+    advice::verify(src, capacity, &mut analysis);
+    (analysis, log)
 }
 
 /// How many name comparisons all the "did you mean" helps of one check may
@@ -202,6 +226,8 @@ impl Checker {
             peak_span: None,
             suggest_budget: SUGGEST_BUDGET,
             log: None,
+            board_value: None,
+            first_item: None,
         }
     }
 
@@ -250,6 +276,9 @@ impl Checker {
     pub fn item(&mut self, item: &Item, names: &Names) {
         let first = self.items_seen == 0;
         self.items_seen += 1;
+        if first {
+            self.first_item = Some(item.span());
+        }
         match item {
             Item::Board(b) => {
                 if self.board_seen {
@@ -302,6 +331,7 @@ impl Checker {
                     );
                 } else if !self.capacity_fixed {
                     self.capacity = Some(v as usize);
+                    self.board_value = Some(b.value_span);
                 }
             }
             Item::Input(decls, _) => {
@@ -312,6 +342,7 @@ impl Checker {
                             name: d.name.id,
                             default: d.default,
                             span: d.name.span,
+                            read: true,
                         });
                         self.symbols.set(d.name.id, NameKind::Input(index));
                     }
@@ -325,6 +356,7 @@ impl Checker {
                             name: d.name.id,
                             default: d.default.clone(),
                             span: d.name.span,
+                            read: true,
                         });
                         self.symbols.set(d.name.id, NameKind::Stream(index));
                     }
@@ -441,7 +473,11 @@ impl Checker {
                 );
                 if let Some(f) = forgot {
                     d = d.with_label(f, format!("`{text}` is forgotten here"));
-                    d = d.with_help(self.forgotten_help(n, f, text));
+                    let (help, fix) = self.forgotten_help(n, f, text);
+                    d = d.with_help(help);
+                    if let Some(fix) = fix {
+                        d = d.with_fix(fix);
+                    }
                 }
                 self.error(d);
                 false
@@ -455,20 +491,34 @@ impl Checker {
 
     /// Help for a read of `n` after `forget` at `f`: where the value is
     /// last read (so the forget can go after it), or write it again.
-    fn forgotten_help(&self, n: Ident, f: Span, text: &str) -> String {
+    fn forgotten_help(&self, n: Ident, f: Span, text: &str) -> (String, Option<Fix>) {
         let here = n.span.start;
         let until = self.reads.next_write(n.id, here + 1).unwrap_or(u32::MAX);
         let last = self.reads.last_before(n.id, until).unwrap_or(here);
         let (after, what) = match self.reads.loop_around(last, f.start) {
-            Some(l) => (l.end.saturating_sub(1), "the loop that reads it, ending"),
-            None => (last, "its last read,"),
+            Some(l) => (l, "the loop that reads it, ending"),
+            None => (self.reads.stmt_at(last).unwrap_or(n.span), "its last read,"),
         };
-        format!(
-            "move `forget {text}` from line {} to after {what} on line {}; or write `{text}` again before line {}",
+        let message = format!(
+            "move `forget {text}` from line {} to after {what} on line {}",
             self.line(f.start),
-            self.line(after),
+            self.line(after.end.saturating_sub(1)),
+        );
+        let fix = self.reads.next_forget(n.id, f.start).map(|at| {
+            advice::fix(
+                message.clone(),
+                vec![
+                    advice::remove_forget(&at),
+                    advice::insert_after(after, &format!("forget {text}")),
+                ],
+                Applicability::MachineApplicable,
+            )
+        });
+        let help = format!(
+            "{message}; or write `{text}` again before line {}",
             self.line(here)
-        )
+        );
+        (help, fix)
     }
 
     fn unknown(&mut self, n: Ident, names: &Names) {
@@ -495,6 +545,14 @@ impl Checker {
         } else {
             None
         };
+        let mut d = d;
+        if let Some(s) = suggestion {
+            d = d.with_fix(advice::fix(
+                format!("replace `{text}` with `{s}`"),
+                vec![advice::replace(n.span, s)],
+                Applicability::MaybeIncorrect,
+            ));
+        }
         let help = match (suggestion, later) {
             (Some(s), _) => format!("did you mean `{s}`?"),
             (None, Some(l)) => format!(
@@ -618,6 +676,22 @@ impl Checker {
             };
             let mut d = Diagnostic::error(Code::NotOnBoard, why, n.span, "not on the board")
                 .with_help(help);
+            if let Some(at) = self
+                .reads
+                .next_forget(n.id, n.span.start)
+                .filter(|at| at.name == n.span)
+            {
+                let message = if at.prev_end.is_none() && at.next_start.is_none() {
+                    format!("remove this `forget {text}`")
+                } else {
+                    format!("remove `{text}` from this `forget`")
+                };
+                d = d.with_fix(advice::fix(
+                    message,
+                    vec![advice::remove_forget(&at)],
+                    Applicability::MachineApplicable,
+                ));
+            }
             if let Some(f) = self.forgotten_at.get(n.id.index()).copied().flatten() {
                 d = d.with_label(f, "forgotten here");
             }
@@ -810,28 +884,39 @@ impl Checker {
                     .last_before(b.id, here)
                     .map(|p| format!(" (last read on line {})", self.line(p)))
                     .unwrap_or_default();
-                format!(
-                    "`{name}` is never read again{last}: add `forget {name}` before line {line}"
-                )
+                let fix = self.forget_before(b.id, stmt.span, name);
+                let help = format!("`{name}` is never read again{last}: {}", fix.message);
+                d = d.with_fix(fix);
+                help
             }
             Some(b) if b.next.is_none() => {
                 let name = names.text(b.id);
-                let l = b.carried.map_or(line, |l| self.line(l.start));
-                format!(
+                // Before the outermost loop that found it on the board.
+                let outer = self
+                    .frames
+                    .iter()
+                    .find(|f| f.entry.contains(&b.id))
+                    .map_or(stmt.span, |f| f.span);
+                let fix = self.forget_before(b.id, outer, name);
+                let help = format!(
                     "`{name}` is not read in this loop or after it, but a loop cannot forget what it found on \
-                     the board: add `forget {name}` before the loop on line {l}"
-                )
+                     the board: {} (the loop)",
+                    fix.message
+                );
+                d = d.with_fix(fix);
+                help
             }
             _ => {
-                let needs = slots.len() + 1;
-                let mut h = format!(
-                    "no slot can be freed here: every value on the board is read again later, so this point \
-                     needs {needs} slots; raise the board to `board {needs}` (or run with `--capacity {needs}`)"
-                );
-                if let Some(b) = best {
+                let mut h =
+                    "no slot can be freed here: every value on the board is read again later"
+                        .to_owned();
+                if let Some(fix) = self.in_place(stmt, target, &slots, names) {
+                    h.push_str(&format!("; but {}", fix.message));
+                    d = d.with_fix(fix);
+                } else if let Some(b) = best {
                     let name = names.text(b.id);
                     h.push_str(&format!(
-                        ", or forget `{name}` (its next read is the furthest away) before line {line} and \
+                        "; forget `{name}` (its next read is the furthest away) before line {line} and \
                          write it again before that read"
                     ));
                 }
@@ -846,6 +931,114 @@ impl Checker {
             ));
         }
         d
+    }
+
+    /// "Add `forget name` before line N" for the statement at `before` —
+    /// or "move" it there, when the program forgets `name` later (before
+    /// writing it again), so that the later forget does not fail.
+    fn forget_before(&self, id: NameId, before: Span, name: &str) -> Fix {
+        let stmt = format!("forget {name}");
+        let line = self.line(before.start);
+        let later = self.reads.next_forget(id, before.end).filter(|f| {
+            self.reads
+                .next_write(id, before.end)
+                .is_none_or(|w| f.name.start < w)
+        });
+        let mut edits = vec![advice::insert_before(before, &stmt)];
+        let message = match later {
+            Some(f) => {
+                edits.push(advice::remove_forget(&f));
+                format!(
+                    "move `forget {name}` from line {} to before line {line}",
+                    self.line(f.name.start)
+                )
+            }
+            None => format!("add `forget {name}` before line {line}"),
+        };
+        advice::fix(message, edits, Applicability::MachineApplicable)
+    }
+
+    /// The in-place overwrite for a write of `target` at `stmt` that finds
+    /// the board full: a value the write itself reads for the last time
+    /// gives up its slot and its name. That renames the new value for its
+    /// whole lifetime (to its forget, which becomes a forget of the old
+    /// name), and drops the old name's own forget.
+    fn in_place(&self, stmt: &Stmt, target: Ident, slots: &[Slot], names: &Names) -> Option<Fix> {
+        let end = stmt.span.end;
+        let v = slots.iter().find(|s| {
+            s.read_here && s.carried.is_none() && self.reads.next_after(s.id, end).is_none()
+        })?;
+        let (old, new) = (names.text(v.id), names.text(target.id));
+        // The new value lives until its forget (or the program's end).
+        let its_forget = self.reads.next_forget(target.id, end);
+        let life_end = its_forget.map_or(u32::MAX, |f| f.name.start);
+        if self
+            .reads
+            .next_write(v.id, end)
+            .is_some_and(|w| w < life_end)
+        {
+            return None;
+        }
+        if let Some(l) = self.frames.last() {
+            if life_end == u32::MAX || life_end >= l.span.end {
+                return None;
+            }
+        }
+        let len = new.len() as u32;
+        let at = |p: u32| Span::new(p as usize, (p + len) as usize);
+        let mut edits = vec![advice::replace(target.span, old)];
+        let mut lines = Vec::new();
+        for &p in self.reads.within(target.id, end, life_end) {
+            edits.push(advice::replace(at(p), old));
+            lines.push(self.line(p));
+        }
+        for &p in self.reads.writes_of(target.id) {
+            if p >= end && p < life_end {
+                edits.push(advice::replace(at(p), old));
+                lines.push(self.line(p));
+            }
+        }
+        if let Some(f) = its_forget {
+            edits.push(advice::replace(f.name, old));
+            lines.push(self.line(f.name.start));
+        }
+        if let Some(f) = self.reads.next_forget(v.id, end).filter(|f| {
+            self.reads
+                .next_write(v.id, end)
+                .is_none_or(|w| f.name.start < w)
+        }) {
+            edits.push(advice::remove_forget(&f));
+        }
+        lines.sort_unstable();
+        lines.dedup();
+        let renamed = match lines.as_slice() {
+            [] => String::new(),
+            [l] => format!(", and `{new}` becomes `{old}` on line {l}"),
+            ls => format!(
+                ", and `{new}` becomes `{old}` on lines {}",
+                ls.iter()
+                    .map(|l| l.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        let printed = self.reads.printed_within(target.id, end, life_end);
+        let (caveat, applicability) = if printed {
+            (
+                format!(
+                    " (a `read` of it then prints `{old}` where it printed `{new}`: values stay the same, \
+                     the text does not)"
+                ),
+                Applicability::MaybeIncorrect,
+            )
+        } else {
+            (String::new(), Applicability::MachineApplicable)
+        };
+        let message = format!(
+            "`{old}` is last read in this very write, so the new value can take its slot: \
+             write `write {old} = …` in place{renamed}{caveat}"
+        );
+        Some(advice::fix(message, edits, applicability))
     }
 
     fn slot_label(&self, s: &Slot, here: u32, names: &Names) -> String {
@@ -894,9 +1087,25 @@ impl Checker {
     /// `min_capacity`.
     pub fn finish_program(self, program: &Program) -> Analysis {
         let failed = self.failed.clone();
+        let board_value = self.board_value;
+        let capacity_fixed = self.capacity_fixed;
         let mut analysis = self.finish();
+        if analysis
+            .diagnostics
+            .iter()
+            .any(|d| d.code == Code::BoardFull)
+        {
+            raise_the_board(&mut analysis, program, board_value, capacity_fixed);
+        }
         let liveness = liveness::Liveness::of(program, &analysis.symbols, &failed);
         analysis.min_capacity = liveness.min_capacity;
+        for &id in liveness.unused() {
+            match analysis.symbols.kind(id) {
+                NameKind::Input(i) => analysis.symbols.inputs[i].read = false,
+                NameKind::Stream(i) => analysis.symbols.streams[i].read = false,
+                _ => {}
+            }
+        }
         analysis.diagnostics.extend(liveness.warnings(
             &program.names,
             &analysis.symbols,
@@ -910,11 +1119,29 @@ impl Checker {
     pub fn finish(mut self) -> Analysis {
         if self.capacity.is_none() && !self.diagnostics.iter().any(|d| d.code == Code::BadCapacity)
         {
+            // At the first statement, or at 1:1 of an empty program.
+            let at = self.first_item.unwrap_or(Span::new(0, 0));
+            let n = self.peak.max(1);
             self.diagnostics.insert(
                 0,
-                Diagnostic::global(Code::NoBoard, "the program declares no board").with_help(
+                Diagnostic::error(
+                    Code::NoBoard,
+                    "the program declares no board",
+                    at,
+                    "the program starts here, without `board N`",
+                )
+                .with_help(
                     "start the program with `board N` (N slots), or run with `--capacity N`",
-                ),
+                )
+                .with_fix(advice::fix(
+                    format!("add `board {n}` as the first line (the most slots the program uses at once)"),
+                    vec![advice::replace(
+                        Span::new(at.start as usize, at.start as usize),
+                        &format!("board {n}\n"),
+                    )],
+                    // A budget is the author's to choose.
+                    Applicability::MaybeIncorrect,
+                )),
             );
         }
         diag::sort(&mut self.diagnostics);
@@ -926,6 +1153,65 @@ impl Checker {
             min_capacity: self.peak,
             symbols: self.symbols,
         }
+    }
+}
+
+/// Adds "raise the board" to every `board_full`: the smallest board on which
+/// the program *as written* checks is the peak of a check with all the room
+/// there is (with no write failing, the board holds the same names at every
+/// point on any board that fits, so that peak is exact), unless the program
+/// has errors no board size helps (a read of a forgotten value).
+fn raise_the_board(
+    analysis: &mut Analysis,
+    program: &Program,
+    board_value: Option<Span>,
+    capacity_fixed: bool,
+) {
+    if analysis.capacity.is_some_and(|c| c >= MAX_CAPACITY) {
+        return;
+    }
+    let roomy = check(program, Some(MAX_CAPACITY));
+    let blocker = roomy.diagnostics.iter().find(|d| d.is_error());
+    for d in analysis
+        .diagnostics
+        .iter_mut()
+        .filter(|d| d.code == Code::BoardFull)
+    {
+        let sentence = match blocker {
+            None => {
+                let n = roomy.peak;
+                let fix = board_value.filter(|_| !capacity_fixed).map(|span| {
+                    advice::fix(
+                        format!("raise the board to `board {n}`"),
+                        vec![advice::replace(span, &n.to_string())],
+                        // It changes the budget the program promises to fit:
+                        // the user's call, never applied alone.
+                        Applicability::MaybeIncorrect,
+                    )
+                });
+                if let Some(fix) = fix {
+                    d.fixes.push(fix);
+                }
+                format!(
+                    "or raise the board to `board {n}` (or run with `--capacity {n}`): the smallest board on \
+                     which this program, as written, checks"
+                )
+            }
+            Some(e) => format!(
+                "no board size makes this program check as written: line {} has `{}` ({})",
+                program.lines.line(e.position() as usize),
+                e.code,
+                e.message
+            ),
+        };
+        d.help = Some(match d.help.take() {
+            // The only way out: no "or".
+            Some(h) if h.ends_with("read again later") => {
+                format!("{h}: {}", sentence.trim_start_matches("or "))
+            }
+            Some(h) => format!("{h}; {sentence}"),
+            None => sentence,
+        });
     }
 }
 

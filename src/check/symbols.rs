@@ -24,6 +24,9 @@ pub struct InputInfo {
     pub default: Option<f64>,
     /// Where it is declared.
     pub span: Span,
+    /// Whether the program reads it (false only when a whole-program check
+    /// found no read): an input never read needs no value.
+    pub read: bool,
 }
 
 /// A declared stream.
@@ -35,6 +38,9 @@ pub struct StreamInfo {
     pub default: Option<Vec<f64>>,
     /// Where it is declared.
     pub span: Span,
+    /// Whether the program runs `each` over it (false only when a
+    /// whole-program check found none): such a stream needs no value.
+    pub read: bool,
 }
 
 /// The program's declarations, indexed by name.

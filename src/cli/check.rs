@@ -1,5 +1,7 @@
-//! `wb check`: every error and warning, then a summary; `--fix` rewrites the
-//! program's forgets.
+//! `wb check`: every error and warning, then a summary; `--fix` applies the
+//! checker's machine-applicable suggestions, `--pack` rewrites the forgets
+//! to need `min_capacity` slots. Either writes the file only when the result
+//! checks clean.
 
 use std::io::Write as _;
 use std::mem::ManuallyDrop;
@@ -8,11 +10,17 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use serde_json::Value;
 
-use wb::check::{self, plural, Analysis};
+use wb::check::{self, advice, plural, Analysis};
 use wb::diag::Diagnostic;
 use wb::syntax::LineIndex;
 
 use super::{load, output, parse, report, usage_error, Source, EXIT_PROGRAM, EXIT_USAGE};
+
+/// How many warnings `wb check` shows before it only counts them.
+const WARNING_CAP: usize = 20;
+
+/// How many suggestions `--fix` follows, at most, one after another.
+const MAX_FIXES: usize = 1000;
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
@@ -21,18 +29,28 @@ pub struct CheckArgs {
     /// Check against this many slots instead of the program's `board N`.
     #[arg(long, value_name = "N")]
     capacity: Option<usize>,
-    /// `human` (default) or `json` (one object on standard output).
+    /// `human` (default) or `json` (one object on standard output, listing
+    /// every diagnostic).
     #[arg(long, value_name = "FORMAT", default_value = "human")]
     format: Format,
-    /// `--deny warnings`: treat warnings as errors (exit 1).
-    #[arg(long, value_name = "WHAT")]
+    /// `-D warnings` / `--deny warnings`: treat warnings as errors (exit 1).
+    #[arg(short = 'D', long, value_name = "WHAT")]
     deny: Vec<Deny>,
-    /// Rewrite the file with each `forget` right after the last read (and
-    /// redundant ones removed), then check the result.
+    /// Show every warning (by default the first 20, then a count).
     #[arg(long)]
+    all_warnings: bool,
+    /// Apply the suggestions marked machine-applicable, one after another;
+    /// the file is written only if the result checks clean (otherwise it is
+    /// left alone, exit 1). A program that already checks is left alone.
+    #[arg(long, conflicts_with = "pack")]
     fix: bool,
-    /// With `--fix`: print the rewritten program instead of saving it.
-    #[arg(long, requires = "fix", conflicts_with = "format")]
+    /// Rewrite the forgets so that each comes right after the last read of
+    /// its value: the program then needs only its `min_capacity` slots.
+    /// Written only if the result checks clean.
+    #[arg(long)]
+    pack: bool,
+    /// With `--fix` or `--pack`: print the result instead of saving it.
+    #[arg(long, conflicts_with = "format")]
     dry_run: bool,
 }
 
@@ -44,7 +62,9 @@ impl CheckArgs {
             capacity: None,
             format: Format::Human,
             deny: Vec::new(),
+            all_warnings: false,
             fix: false,
+            pack: false,
             dry_run: false,
         }
     }
@@ -63,6 +83,10 @@ enum Deny {
 }
 
 pub fn check(args: CheckArgs) -> i32 {
+    if args.dry_run && !(args.fix || args.pack) {
+        usage_error("`--dry-run` goes with `--fix` or `--pack`");
+        return EXIT_USAGE;
+    }
     let source = match load(&args.file) {
         Ok(s) => s,
         Err(e) => {
@@ -79,59 +103,227 @@ pub fn check(args: CheckArgs) -> i32 {
         return emit(&args, &source, &parsed.diagnostics, None)
             .map_or_else(|code| code, |()| EXIT_PROGRAM);
     }
-    let mut analysis = ManuallyDrop::new(check::check(&parsed.program, args.capacity));
-    if !args.fix {
-        return finish(&args, &source, &parsed.program.lines, &mut analysis);
+    if args.fix {
+        return fix(&args, source);
     }
-    let fixed = match check::fix(&parsed.program, &source.text, &analysis) {
+    if args.pack {
+        let analysis = check::check(&parsed.program, args.capacity);
+        return pack(&args, source, &parsed.program, &analysis);
+    }
+    let mut analysis = ManuallyDrop::new(check::check_source(
+        &parsed.program,
+        &source.text,
+        args.capacity,
+    ));
+    finish(&args, &source, &parsed.program.lines, &mut analysis)
+}
+
+/// `--fix`: follow the machine-applicable suggestions until the program
+/// checks, or none is left; save only a clean result.
+fn fix(args: &CheckArgs, source: Source) -> i32 {
+    let mut text = source.text.clone();
+    let mut applied = Vec::new();
+    // Texts already reached: a suggestion that undoes another ends the search.
+    let mut seen = std::collections::HashSet::new();
+    let analysis = loop {
+        let parsed = parse(&Source {
+            name: source.name.clone(),
+            text: text.clone(),
+        });
+        if !parsed.diagnostics.is_empty() {
+            // Not reached: every fix is followed before it is applied.
+            break None;
+        }
+        let analysis = check::check(&parsed.program, args.capacity);
+        if !analysis.has_errors() || applied.len() >= MAX_FIXES {
+            break Some((analysis, parsed));
+        }
+        let next = advice::next_fix(&text, args.capacity, &analysis)
+            .or_else(|| advice::next_step(&text, &analysis));
+        match next {
+            Some(f) if seen.insert(advice::apply(&text, &f.edits)) => {
+                text = advice::apply(&text, &f.edits);
+                applied.push(f.message);
+            }
+            _ => break Some((analysis, parsed)),
+        }
+    };
+    let Some((analysis, parsed)) = analysis else {
+        return EXIT_PROGRAM;
+    };
+    let human = args.format == Format::Human;
+    if applied.is_empty() && !analysis.has_errors() {
+        if human {
+            eprintln!(
+                "{}: nothing to fix: the program checks (`--pack` packs it to its min_capacity)",
+                source.name
+            );
+        }
+        let analysis = check::check_source(&parsed.program, &text, args.capacity);
+        return finish(args, &source, &parsed.program.lines, &mut { analysis });
+    }
+    if analysis.has_errors() {
+        // Write nothing; say what stands in the way.
+        let shown = Source {
+            name: if applied.is_empty() {
+                source.name.clone()
+            } else {
+                format!("{} (as `--fix --dry-run` would leave it)", source.name)
+            },
+            text: text.clone(),
+        };
+        let mut remaining = check::check_source(&parsed.program, &text, args.capacity);
+        if human {
+            eprintln!(
+                "error: `--fix` left {} unchanged: {}",
+                source.name,
+                if applied.is_empty() {
+                    "no suggestion it can apply makes progress on these errors".to_owned()
+                } else {
+                    format!(
+                        "after the {} change{} it can make, these errors remain",
+                        applied.len(),
+                        plural(applied.len())
+                    )
+                }
+            );
+            remaining.diagnostics.retain(Diagnostic::is_error);
+        }
+        if let Err(code) = emit(args, &shown, &remaining.diagnostics, None) {
+            return code;
+        }
+        if human {
+            eprintln!(
+                "  note: the fewest slots this statement order needs is {} (min_capacity){}",
+                remaining.min_capacity,
+                match remaining.capacity {
+                    Some(c) if remaining.min_capacity <= c => format!(
+                        "; it has {c}: `wb check --pack {}` moves every forget to fit",
+                        source.name
+                    ),
+                    Some(c) => format!("; the board has {c}"),
+                    None => String::new(),
+                }
+            );
+        }
+        return EXIT_PROGRAM;
+    }
+    if let Err(code) = save_or_print(args, &text) {
+        return code;
+    }
+    if human {
+        let verb = if to_stdout(args) {
+            "would fix"
+        } else {
+            "fixed"
+        };
+        eprintln!(
+            "{verb} {}: {} change{}",
+            source.name,
+            applied.len(),
+            plural(applied.len())
+        );
+        for m in &applied {
+            eprintln!("  - {m}");
+        }
+    }
+    let fixed = Source {
+        name: source.name,
+        text,
+    };
+    let mut analysis = check::check_source(&parsed.program, &fixed.text, args.capacity);
+    finish(args, &fixed, &parsed.program.lines, &mut analysis)
+}
+
+/// `--pack`: every forget right after its value's last read.
+fn pack(
+    args: &CheckArgs,
+    source: Source,
+    program: &wb::syntax::Program,
+    analysis: &Analysis,
+) -> i32 {
+    let human = args.format == Format::Human;
+    let packed = match check::fix(program, &source.text, analysis) {
         Ok(f) => f,
         Err(blocking) => {
-            if args.format == Format::Human {
+            if human {
                 eprintln!(
-                    "error: `--fix` only moves forgets; fix these errors first, then run it again"
+                    "error: `--pack` only moves forgets; fix these errors first, then run it again"
                 );
             }
-            return emit(&args, &source, &blocking, None)
+            return emit(args, &source, &blocking, None)
                 .map_or_else(|code| code, |()| EXIT_PROGRAM);
         }
     };
-    let to_stdout = args.dry_run || args.file.as_os_str() == "-";
-    if to_stdout {
-        if let Err(code) = output::print(&fixed.text) {
+    let parsed = ManuallyDrop::new(parse(&Source {
+        name: source.name.clone(),
+        text: packed.text.clone(),
+    }));
+    let mut after = check::check_source(&parsed.program, &packed.text, args.capacity);
+    if after.has_errors() || !parsed.diagnostics.is_empty() {
+        if human {
+            eprintln!(
+                "error: `--pack` left {} unchanged: packed, it needs {} slot{} and still has errors",
+                source.name,
+                after.min_capacity,
+                plural(after.min_capacity)
+            );
+        }
+        let shown = Source {
+            name: format!("{} (as `--pack --dry-run` would leave it)", source.name),
+            text: packed.text,
+        };
+        after.diagnostics.retain(Diagnostic::is_error);
+        return emit(args, &shown, &after.diagnostics, None)
+            .map_or_else(|code| code, |()| EXIT_PROGRAM);
+    }
+    if packed.changed() {
+        if let Err(code) = save_or_print(args, &packed.text) {
             return code;
         }
-    } else if fixed.changed() {
-        if let Err(e) = save(&args.file, &fixed.text) {
-            usage_error(&format!("cannot write `{}`: {e}", args.file.display()));
-            return EXIT_USAGE;
+    } else if to_stdout(args) {
+        if let Err(code) = output::print(&packed.text) {
+            return code;
         }
     }
-    if args.format == Format::Human {
-        let verb = if to_stdout { "would change" } else { "fixed" };
-        if fixed.changed() {
+    if human {
+        let verb = if to_stdout(args) {
+            "would pack"
+        } else {
+            "packed"
+        };
+        if packed.changed() {
             eprintln!(
                 "{verb} {}: {} forget{} added, {} removed",
                 source.name,
-                fixed.added,
-                plural(fixed.added),
-                fixed.removed
+                packed.added,
+                plural(packed.added),
+                packed.removed
             );
         } else {
             eprintln!("{}: every forget is already in place", source.name);
         }
     }
-    // Report on the program as it now is.
-    let source = Source {
+    let fixed = Source {
         name: source.name,
-        text: fixed.text,
+        text: packed.text,
     };
-    let parsed = ManuallyDrop::new(parse(&source));
-    if !parsed.diagnostics.is_empty() {
-        return emit(&args, &source, &parsed.diagnostics, None)
-            .map_or_else(|code| code, |()| EXIT_PROGRAM);
+    finish(args, &fixed, &parsed.program.lines, &mut after)
+}
+
+fn to_stdout(args: &CheckArgs) -> bool {
+    args.dry_run || args.file.as_os_str() == "-"
+}
+
+/// Prints the new text (`--dry-run`, standard input) or saves it.
+fn save_or_print(args: &CheckArgs, text: &str) -> Result<(), i32> {
+    if to_stdout(args) {
+        return output::print(text);
     }
-    let mut analysis = ManuallyDrop::new(check::check(&parsed.program, args.capacity));
-    finish(&args, &source, &parsed.program.lines, &mut analysis)
+    save(&args.file, text).map_err(|e| {
+        usage_error(&format!("cannot write `{}`: {e}", args.file.display()));
+        EXIT_USAGE
+    })
 }
 
 /// Reports an analysis and returns the exit code; `lines` indexes the source.
@@ -172,7 +364,8 @@ pub(super) fn save(path: &Path, text: &str) -> std::io::Result<()> {
 }
 
 /// Reports diagnostics (and the summary); `Err` holds the exit code when
-/// standard output could not be written.
+/// standard output could not be written. A person sees every error and the
+/// first [`WARNING_CAP`] warnings (all with `--all-warnings`); JSON lists all.
 fn emit(
     args: &CheckArgs,
     source: &Source,
@@ -182,7 +375,29 @@ fn emit(
     match args.format {
         Format::Json => output::print(&format!("{}\n", json(source, diags, summary)))?,
         Format::Human => {
-            report(diags, source);
+            let warnings = diags.iter().filter(|d| !d.is_error()).count();
+            if args.all_warnings || warnings <= WARNING_CAP {
+                report(diags, source);
+            } else {
+                let mut seen = 0;
+                let shown: Vec<Diagnostic> = diags
+                    .iter()
+                    .filter(|d| {
+                        if d.is_error() {
+                            return true;
+                        }
+                        seen += 1;
+                        seen <= WARNING_CAP
+                    })
+                    .cloned()
+                    .collect();
+                report(&shown, source);
+                let hidden = warnings - WARNING_CAP;
+                eprintln!(
+                    "... and {hidden} more warning{} (the first {WARNING_CAP} are shown; `--all-warnings` shows every one)",
+                    plural(hidden)
+                );
+            }
             if let Some((a, lines)) = summary {
                 eprint!(
                     "{}",
@@ -194,17 +409,17 @@ fn emit(
     Ok(())
 }
 
-/// The summary line, and a hint when `--fix` would need fewer slots.
+/// The summary line, and a hint when `--pack` would need fewer slots.
 fn human_summary(source: &Source, a: &Analysis, lines: &LineIndex, overridden: bool) -> String {
     let cap = match (a.capacity, overridden) {
         (Some(c), true) => format!("{c} (--capacity)"),
         (Some(c), false) => c.to_string(),
-        (None, _) => "none".to_owned(),
+        (None, _) => "not set".to_owned(),
     };
     let mut out = a.summary_line(&source.name, &cap, lines);
     if a.min_capacity < a.peak {
         out.push_str(&format!(
-            "  help: with each value forgotten right after its last read this program needs {} slot{}: `wb check --fix {}`\n",
+            "  help: with each value forgotten right after its last read this program needs {} slot{}: `wb check --pack {}`\n",
             a.min_capacity,
             plural(a.min_capacity),
             source.name
@@ -213,7 +428,8 @@ fn human_summary(source: &Source, a: &Analysis, lines: &LineIndex, overridden: b
     out
 }
 
-/// One JSON object, keys in the order LANGUAGE.md §3 shows them.
+/// One JSON object, keys in the order LANGUAGE.md §3 shows them, new keys
+/// after them (docs/diagnostics.md).
 fn json(source: &Source, diags: &[Diagnostic], summary: Option<(&Analysis, &LineIndex)>) -> String {
     let index;
     let lines = match summary {
@@ -228,13 +444,7 @@ fn json(source: &Source, diags: &[Diagnostic], summary: Option<(&Analysis, &Line
         if i > 0 {
             out.push(',');
         }
-        ordered(
-            &mut out,
-            &d.to_json(&source.text, lines),
-            &[
-                "code", "severity", "message", "line", "column", "help", "note", "index",
-            ],
-        );
+        out.push_str(&d.to_json_in(&source.name, &source.text, lines).to_string());
     }
     out.push(']');
     if let Some((a, _)) = summary {
@@ -250,28 +460,4 @@ fn json(source: &Source, diags: &[Diagnostic], summary: Option<(&Analysis, &Line
     }
     out.push('}');
     out
-}
-
-/// Writes a JSON object with `order`'s keys first, in that order.
-fn ordered(out: &mut String, value: &Value, order: &[&str]) {
-    let Value::Object(map) = value else {
-        out.push_str(&value.to_string());
-        return;
-    };
-    out.push('{');
-    let rest = map.keys().filter(|k| !order.contains(&k.as_str()));
-    let keys = order
-        .iter()
-        .copied()
-        .filter(|k| map.contains_key(*k))
-        .chain(rest.map(String::as_str));
-    for (i, k) in keys.enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(&Value::from(k).to_string());
-        out.push(':');
-        out.push_str(&map[k].to_string());
-    }
-    out.push('}');
 }

@@ -103,7 +103,7 @@ impl Document {
     pub fn new(text: impl Into<String>) -> Document {
         let text = text.into();
         let parsed = syntax::parse(&text);
-        let (analysis, log) = check::check_logged(&parsed.program, None);
+        let (analysis, log) = check::check_logged(&parsed.program, &text, None);
         let broken_at = parsed
             .diagnostics
             .iter()

@@ -206,18 +206,13 @@ impl Machine<'_> {
         let len = lens.first().copied().unwrap_or(0);
         let k = lens.iter().position(|&l| l != len)?;
         let (a, b) = (streams[0], streams[k]);
-        let f = Fault {
-            code: Code::StreamLength,
-            message: format!(
-                "the zipped streams have different lengths: `{}` has {} elements, `{}` has {}",
-                self.names.text(a.id),
-                len,
-                self.names.text(b.id),
-                lens[k]
-            ),
-            span: b.span,
-            label: format!("{} elements", lens[k]),
-        };
+        let f = Fault::lengths_differ(
+            self.names.text(a.id),
+            len,
+            self.names.text(b.id),
+            lens[k],
+            b.span,
+        );
         Some(self.fail(stmt, f))
     }
 

@@ -35,10 +35,11 @@ impl Fault {
         Fault {
             code: Code::StreamLength,
             message: format!(
-                "the zipped streams have different lengths: `{a}` has {len} elements, `{b}` has {other}"
+                "the zipped streams have different lengths: `{a}` has {len} element{}, `{b}` has {other}",
+                crate::check::plural(len)
             ),
             span,
-            label: format!("{other} elements"),
+            label: format!("{other} element{}", crate::check::plural(other)),
         }
     }
 
@@ -84,12 +85,38 @@ impl Fault {
             },
             ArithError::NotFinite => Fault {
                 code: Code::NotFinite,
-                message: format!("`{text}` has no finite value"),
+                message: format!("`{text}` has no finite value: {}", not_finite_why(text)),
                 span,
                 label: "infinite or not a number".into(),
             },
         }
     }
+}
+
+/// What makes the operation `text` (a call or an operator with its
+/// operands, as written) have no finite value, in words: the function's
+/// domain, or an overflow.
+fn not_finite_why(text: &str) -> String {
+    let t = text.trim();
+    let call = t
+        .find('(')
+        .filter(|_| t.ends_with(')'))
+        .map(|i| (&t[..i], &t[i + 1..t.len() - 1]));
+    if let Some((f, arg)) = call {
+        let arg = arg.trim();
+        return match f.trim() {
+            "ln" => format!("`ln` of `{arg}`, which is 0 or below (`ln` needs a value above 0)"),
+            "sqrt" => format!("`sqrt` of `{arg}`, which is below 0"),
+            "exp" => format!("`exp` of `{arg}` overflows (above about 709.78)"),
+            f => format!("`{f}` of `{arg}` is infinite or not a number"),
+        };
+    }
+    if t.contains('^') {
+        return "the power overflows, or is 0 to a negative power, or a negative number to a \
+                fractional power"
+            .into();
+    }
+    "the result is beyond ±1.8e308 (the largest 64-bit float), or an operand is not finite".into()
 }
 
 /// One loop level of where a run is, for messages.

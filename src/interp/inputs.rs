@@ -141,6 +141,7 @@ pub fn bind_with_files(
             .map(|(_, v)| *v);
         match given.or(input.default) {
             Some(v) => b.scalars.push(v),
+            None if !input.read => b.scalars.push(0.0),
             None => {
                 missing.push((input.span, name, format!("`--set {name}=…`")));
                 b.scalars.push(0.0);
@@ -162,6 +163,7 @@ pub fn bind_with_files(
             .map(|(_, v)| v.clone());
         match given.or_else(|| stream.default.clone()) {
             Some(v) => b.streams.push(v),
+            None if !stream.read => b.streams.push(Vec::new()),
             None => {
                 missing.push((stream.span, name, format!("`--stream {name}=…`")));
                 b.streams.push(Vec::new());

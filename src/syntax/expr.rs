@@ -230,9 +230,12 @@ pub(crate) fn build(b: &mut Builder, p: Pair<Rule>, base: usize) -> Result<Expr,
 pub(crate) fn function(name: &str, span: Span) -> Result<Func, Diagnostic> {
     Func::from_name(name).ok_or_else(|| {
         let all: Vec<&str> = Func::ALL.iter().map(|f| f.name()).collect();
-        let help = match crate::suggest::nearest(name, all.iter().copied()) {
-            Some(s) => format!("did you mean `{s}`? The functions are {}", all.join(", ")),
-            None => format!("the functions are {}", all.join(", ")),
+        let help = match (name, crate::suggest::nearest(name, all.iter().copied())) {
+            ("pow" | "power", _) => {
+                "a power is written with `^`: `2 ^ 3`, not `pow(2, 3)`".to_owned()
+            }
+            (_, Some(s)) => format!("did you mean `{s}`? The functions are {}", all.join(", ")),
+            (_, None) => format!("the functions are {}", all.join(", ")),
         };
         Diagnostic::error(
             Code::UnknownName,

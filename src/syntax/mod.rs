@@ -51,12 +51,17 @@ fn parse_whole(src: &str, fast_path: bool) -> Parsed {
     }
 }
 
+/// How many syntax errors one parse reports before it stops.
+pub const MAX_SYNTAX_ERRORS: usize = 100;
+
 /// Parses `src` as a sequence of items whose spans start at `offset`,
 /// interning names into `names` (the REPL parses each entry this way).
 ///
-/// Parsing stops at the first error pest reports (later text could not be
-/// trusted); errors found while building the tree (a malformed number, a
-/// wrong number of arguments) are collected and parsing goes on.
+/// After an error pest reports, parsing resumes at the next statement
+/// boundary (a newline or `;`; a block the failed statement opened is
+/// skipped to its `}`), so every syntax error is reported, up to
+/// [`MAX_SYNTAX_ERRORS`]; errors found while building the tree (a malformed
+/// number, a wrong number of arguments) are collected and parsing goes on.
 pub fn parse_items(src: &str, offset: usize, names: &mut Names) -> (Vec<Item>, Vec<Diagnostic>) {
     parse_items_with(src, offset, names, true)
 }
@@ -92,7 +97,19 @@ fn parse_items_with(
     let mut scanned = false;
     let mut pos = 0;
     let mut scratch = fast::Scratch::default();
+    // Blocks opened by statements that failed to parse, not yet closed.
+    let mut unclosed = 0usize;
     loop {
+        // A block whose header failed is skipped; its `}` is not an error too.
+        while unclosed > 0 {
+            match scan::closing_brace(src, pos) {
+                Some(next) => {
+                    pos = next;
+                    unclosed -= 1;
+                }
+                None => break,
+            }
+        }
         if fast_path {
             match fast::next_item(src, pos, names, &mut scratch) {
                 Some((None, _)) => break,
@@ -124,8 +141,20 @@ fn parse_items_with(
                 pos = next;
             }
             Err(d) => {
+                // Recover at the next statement boundary, so that every
+                // syntax error is reported, not only the first.
+                let at = d.primary_span().map_or(src.len(), |s| s.start as usize);
                 diags.push(d);
-                break;
+                if diags.len() >= MAX_SYNTAX_ERRORS {
+                    break;
+                }
+                match scan::recover(src, pos, at) {
+                    Some((next, opened)) if next > pos => {
+                        pos = next;
+                        unclosed += opened;
+                    }
+                    _ => break,
+                }
             }
         }
     }

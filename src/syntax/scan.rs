@@ -89,3 +89,59 @@ pub fn is_incomplete(src: &str) -> bool {
     }
     depth > 0
 }
+
+/// Where parsing resumes after a syntax error at `at` in the item that
+/// starts at `from`: just past the next newline or `;` outside a comment,
+/// and how many blocks the failed text opened (their statements are parsed
+/// as they come; their `}` is skipped by [`closing_brace`]). `None` at the
+/// end of the text.
+pub(crate) fn recover(src: &str, from: usize, at: usize) -> Option<(usize, usize)> {
+    let bytes = src.as_bytes();
+    let at = at.min(bytes.len()).max(from);
+    let mut depth: i64 = 0;
+    let mut in_comment = false;
+    for &b in &bytes[from..at] {
+        match (in_comment, b) {
+            (true, b'\n') => in_comment = false,
+            (true, _) => {}
+            (false, b'#') => in_comment = true,
+            (false, b'{') => depth += 1,
+            (false, b'}') => depth -= 1,
+            _ => {}
+        }
+    }
+    let mut i = at;
+    while i < bytes.len() {
+        match (in_comment, bytes[i]) {
+            (_, b'\n') => return Some((i + 1, depth.max(0) as usize)),
+            (true, _) => {}
+            (false, b'#') => in_comment = true,
+            (false, b';') => return Some((i + 1, depth.max(0) as usize)),
+            (false, b'{') => depth += 1,
+            (false, b'}') => depth -= 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// If the next thing after `pos` (blanks, comments and line ends skipped)
+/// is a `}`, the position just past it.
+pub(crate) fn closing_brace(src: &str, pos: usize) -> Option<usize> {
+    let bytes = src.as_bytes();
+    let mut i = pos;
+    while i < bytes.len() {
+        match bytes[i] {
+            b' ' | b'\t' | b'\r' | b'\n' | b';' => i += 1,
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'}' => return Some(i + 1),
+            _ => return None,
+        }
+    }
+    None
+}

@@ -2,7 +2,7 @@
 
 use pest::error::{ErrorVariant, InputLocation};
 
-use crate::diag::{Code, Diagnostic};
+use crate::diag::{Applicability, Code, Diagnostic, Edit, Fix};
 
 use super::ast::KEYWORDS;
 use super::span::Span;
@@ -40,7 +40,48 @@ pub(crate) fn syntax_error(src: &str, base: usize, e: pest::error::Error<Rule>) 
     if let Some(help) = help_for(src, at, &positives) {
         d = d.with_help(help);
     }
+    if let Some(fix) = fix_for(src, at, &positives) {
+        d = d.with_fix(fix);
+    }
     d
+}
+
+/// The exact replacement for a slip, where one is known: `print` for
+/// `read`, `==` for `=` in a `write`. A person looks at it first (it changes
+/// what the line means), so never machine-applicable.
+fn fix_for(src: &str, at: usize, positives: &[Rule]) -> Option<Fix> {
+    let rest = &src[at.min(src.len())..];
+    let word_len = rest
+        .bytes()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == b'_')
+        .count();
+    let word = &rest[..word_len];
+    let line_start = src[..at.min(src.len())].rfind('\n').map_or(0, |i| i + 1);
+    let before = src[line_start..at.min(src.len())].trim_end();
+    let (message, span, text) = if expects_statement(positives)
+        && matches!(word, "print" | "echo" | "show" | "output" | "puts")
+    {
+        (
+            format!("replace `{word}` with `read`"),
+            Span::new(at, at + word_len),
+            "read",
+        )
+    } else if before.ends_with('=')
+        && rest.starts_with('=')
+        && before.trim_start().starts_with("write")
+    {
+        ("write a single `=`".to_owned(), Span::new(at, at + 1), "")
+    } else {
+        return None;
+    };
+    Some(Fix {
+        message,
+        edits: vec![Edit {
+            span,
+            replacement: text.to_owned(),
+        }],
+        applicability: Applicability::MaybeIncorrect,
+    })
 }
 
 /// Whether a statement (or declaration) could start here.
@@ -195,6 +236,59 @@ fn help_for(src: &str, at: usize, positives: &[Rule]) -> Option<String> {
     }
     let statement_expected = expects_statement(positives);
     let is_name = word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
+    let line_start = src[..at.min(src.len())].rfind('\n').map_or(0, |i| i + 1);
+    let before = src[line_start..at.min(src.len())].trim_end();
+    let line_rest = rest.lines().next().unwrap_or("");
+    let line_rest = line_rest.split('#').next().unwrap_or("").trim();
+    if statement_expected && matches!(word.as_str(), "print" | "echo" | "show" | "output" | "puts")
+    {
+        let what = line_rest[word.len()..].trim();
+        let what = what.trim_start_matches('(').trim_end_matches(')').trim();
+        let what = if what.is_empty() { "x" } else { what };
+        return Some(format!(
+            "`wb` outputs values with `read`: write `read {what}`"
+        ));
+    }
+    if statement_expected && matches!(word.as_str(), "input" | "stream" | "board") {
+        return Some(format!(
+            "declarations come first, at the top level, not inside a loop: move this `{word}` line above the loop"
+        ));
+    }
+    if before.ends_with('=') && rest.starts_with('=') && before.trim_start().starts_with("write") {
+        return Some(
+            "a `write` assigns with a single `=`: `write x = 1`; `==` compares, inside an expression".into(),
+        );
+    }
+    if before.ends_with("repeat") {
+        return Some(
+            "`repeat` takes a whole-number constant, as in `repeat 3 { … }`: the board must not depend on \
+             input values, so a count cannot come from an input or a board value"
+                .into(),
+        );
+    }
+    let trimmed = before.trim_start();
+    if (trimmed.starts_with("input") || trimmed.starts_with("stream"))
+        && positives.contains(&Rule::comma)
+        && rest.starts_with(['+', '-', '*', '/', '%', '^', '('])
+    {
+        return Some(
+            "a default is a number, with an optional sign (`input a = -2`); compute other values on the \
+             board with `write`"
+                .into(),
+        );
+    }
+    if let Some(f) = crate::syntax::Func::ALL
+        .iter()
+        .find(|f| before.ends_with(f.name()) && !before.ends_with(&format!("_{}", f.name())))
+    {
+        if positives.contains(&Rule::lparen) && !rest.starts_with('(') {
+            let arg = line_rest.split([',', ';']).next().unwrap_or("x").trim();
+            return Some(format!(
+                "a function's argument goes in parentheses: `{}({arg})`",
+                f.name()
+            ));
+        }
+    }
     if statement_expected && word.starts_with(|c: char| c.is_ascii_digit()) {
         return Some(format!("to output a value, write `read {word}`"));
     }

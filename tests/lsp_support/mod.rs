@@ -199,3 +199,46 @@ pub fn pos(text: &str, needle: &str, nth: usize, shift: usize) -> Value {
     let col = text[line_start..at].encode_utf16().count() + shift;
     json!({"line": line, "character": col})
 }
+
+/// The byte offset of a protocol position (UTF-16 columns) in `text`.
+pub fn offset(text: &str, p: &Value) -> usize {
+    let line = p["line"].as_u64().expect("line") as usize;
+    let col = p["character"].as_u64().expect("character") as usize;
+    let start = if line == 0 {
+        0
+    } else {
+        text.match_indices('\n')
+            .nth(line - 1)
+            .map_or(text.len(), |(i, _)| i + 1)
+    };
+    let mut units = 0;
+    for (i, c) in text[start..].char_indices() {
+        if units >= col || c == '\n' {
+            return start + i;
+        }
+        units += c.len_utf16();
+    }
+    text.len()
+}
+
+/// Applies protocol text edits (non-overlapping) to `text`.
+pub fn apply(text: &str, edits: &[Value]) -> String {
+    let mut spans: Vec<(usize, usize, &str)> = edits
+        .iter()
+        .map(|e| {
+            let s = offset(text, &e["range"]["start"]);
+            let t = offset(text, &e["range"]["end"]);
+            (s, t, e["newText"].as_str().expect("newText"))
+        })
+        .collect();
+    spans.sort_by_key(|s| s.0);
+    let mut out = String::new();
+    let mut at = 0;
+    for (s, t, new) in spans {
+        out.push_str(&text[at..s]);
+        out.push_str(new);
+        at = t;
+    }
+    out.push_str(&text[at..]);
+    out
+}
