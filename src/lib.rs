@@ -29,9 +29,12 @@ pub mod diag;
 #[doc(hidden)]
 pub mod exercise;
 pub mod export;
+pub mod fmt;
 pub mod grad;
+pub mod ide;
 pub mod interp;
 pub mod layout;
+pub mod lsp;
 pub mod number;
 pub mod picture;
 pub mod plan;

@@ -158,10 +158,45 @@ pub struct Checker {
     peak_span: Option<Span>,
     /// Name comparisons "did you mean" may still spend.
     suggest_budget: usize,
+    /// The board's changes, statement by statement, when asked for
+    /// ([`Checker::record_board`]): what editors show at each line.
+    log: Option<Vec<BoardEvent>>,
     /// The `board N` literal, for "raise the board".
     board_value: Option<Span>,
     /// The first item's span (where `no_board` points).
     first_item: Option<Span>,
+}
+
+/// One change of the simulated board, in the order the checker makes them
+/// ([`check_logged`]). Replaying the log into a [`Board`] gives the board
+/// after any statement.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum BoardEvent {
+    /// A name took a slot.
+    Placed(NameId, usize),
+    /// A name left its slot (a `forget`, or a loop that left it behind).
+    Removed(NameId),
+    /// A statement (a loop: its whole body) is over; the board is as
+    /// replayed so far.
+    After(Span),
+}
+
+/// Checks a whole program as [`check_source`] does (its fixes followed on
+/// `src`), and logs the board's changes.
+pub fn check_logged(
+    program: &Program,
+    src: &str,
+    capacity: Option<usize>,
+) -> (Analysis, Vec<BoardEvent>) {
+    let mut checker = Checker::new(capacity, Reads::of(program), program.lines.clone());
+    checker.record_board();
+    for item in &program.items {
+        checker.item(item, &program.names);
+    }
+    let log = checker.log.take().unwrap_or_default();
+    let mut analysis = checker.finish_program(program);
+    advice::verify(src, capacity, &mut analysis);
+    (analysis, log)
 }
 
 /// How many name comparisons all the "did you mean" helps of one check may
@@ -190,8 +225,20 @@ impl Checker {
             peak: 0,
             peak_span: None,
             suggest_budget: SUGGEST_BUDGET,
+            log: None,
             board_value: None,
             first_item: None,
+        }
+    }
+
+    /// Logs the board's changes from here on ([`BoardEvent`]).
+    pub fn record_board(&mut self) {
+        self.log.get_or_insert_with(Vec::new);
+    }
+
+    fn logged(&mut self, event: BoardEvent) {
+        if let Some(log) = &mut self.log {
+            log.push(event);
         }
     }
 
@@ -368,6 +415,7 @@ impl Checker {
             StmtKind::Each { streams, body } => self.each(stmt, streams, body, names),
             StmtKind::Repeat { body, .. } => self.body(stmt.span, body, names),
         }
+        self.logged(BoardEvent::After(stmt.span));
     }
 
     fn expr(&mut self, e: &Expr, names: &Names) -> bool {
@@ -587,7 +635,8 @@ impl Checker {
             self.symbols.set(target.id, NameKind::Board);
             return;
         }
-        self.board.place(target.id);
+        let slot = self.board.place(target.id);
+        self.logged(BoardEvent::Placed(target.id, slot));
         self.excused.remove(&target.id);
         self.symbols.set(target.id, NameKind::Board);
         self.written(target);
@@ -668,6 +717,7 @@ impl Checker {
             }
         }
         self.board.remove(n.id);
+        self.logged(BoardEvent::Removed(n.id));
         let i = n.id.index();
         if self.forgotten_at.len() <= i {
             self.forgotten_at.resize(i + 1, None);
@@ -745,6 +795,7 @@ impl Checker {
             // Leave the board as the loop found it, so later statements are
             // checked against the board every iteration starts from.
             self.board.remove(id);
+            self.logged(BoardEvent::Removed(id));
             self.excused.insert(id);
         }
     }

@@ -375,7 +375,7 @@ fn finish(args: &CheckArgs, source: &Source, program: &Program, analysis: &mut A
 /// Replaces `path` atomically: the text goes to a temporary file in the same
 /// directory, which is then renamed over the original, so a crash leaves
 /// either the old program or the new one, never half of one.
-fn save(path: &Path, text: &str) -> std::io::Result<()> {
+pub(super) fn save(path: &Path, text: &str) -> std::io::Result<()> {
     // Replace the file a symbolic link points to, not the link.
     let real = std::fs::canonicalize(path);
     let path = real.as_deref().unwrap_or(path);

@@ -4,7 +4,9 @@
 mod check;
 mod compile;
 mod export;
+mod fmt;
 mod grad;
+mod lsp;
 pub mod output;
 mod plan;
 mod repl;
@@ -53,6 +55,10 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Export the program's loop as a standard LSTM (ONNX, safetensors) with an error bound.
     Export(export::ExportArgs),
+    /// Lay a program out the one `wb` way (rules in docs/editors.md).
+    Fmt(fmt::FmtArgs),
+    /// The language server for editors, on standard input and output.
+    Lsp(lsp::LspArgs),
 }
 
 /// Runs the command line; returns the exit code.
@@ -78,6 +84,8 @@ pub fn main() -> i32 {
         Command::Report(args) => report::report_cmd(args),
         Command::Plan(args) => plan::plan(args),
         Command::Export(args) => export::export(args),
+        Command::Fmt(args) => fmt::fmt(args),
+        Command::Lsp(args) => lsp::lsp(args),
     }
 }
 

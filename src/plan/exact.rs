@@ -43,7 +43,8 @@ impl Limits<'_> {
         if visited > self.states {
             return Some(Stopped::Budget);
         }
-        if visited.is_multiple_of(4096) && self.interrupt.is_some_and(|f| f.load(Ordering::Relaxed)) {
+        if visited.is_multiple_of(4096) && self.interrupt.is_some_and(|f| f.load(Ordering::Relaxed))
+        {
             return Some(Stopped::Interrupted);
         }
         None
