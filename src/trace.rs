@@ -138,7 +138,11 @@ impl<'w> Printer<'w> {
         }
     }
 
+    /// Buffers a row; after a write error, rows are dropped.
     fn push(&mut self, row: Row) {
+        if self.error.is_some() {
+            return;
+        }
         self.rows.push(row);
         if self.rows.len() >= BLOCK {
             self.flush();
@@ -346,8 +350,6 @@ pub struct Trace<'w> {
     program_capacity: usize,
     peak: usize,
     widest: usize,
-    /// The first write error (a closed pipe): output stops there.
-    pub error: Option<std::io::Error>,
 }
 
 impl<'w> Trace<'w> {
@@ -385,7 +387,6 @@ impl<'w> Trace<'w> {
             program_capacity: capacity,
             peak,
             widest,
-            error: None,
         }
     }
 
@@ -401,7 +402,6 @@ impl<'w> Trace<'w> {
             program_capacity,
             peak,
             widest,
-            error,
         } = self;
         let printer = Printer::new(
             printer.out,
@@ -420,26 +420,21 @@ impl<'w> Trace<'w> {
             program_capacity,
             peak,
             widest,
-            error,
         }
     }
 
     /// Writes out the buffered rows.
     pub fn flush(&mut self) {
         self.printer.flush();
-        if self.error.is_none() {
-            self.error = self.printer.error.take();
-        }
+    }
+
+    /// The first write error (a closed pipe), taken: output stopped there.
+    pub fn take_error(&mut self) -> Option<std::io::Error> {
+        self.printer.error.take()
     }
 
     fn push(&mut self, row: Row) {
-        if self.error.is_some() {
-            return;
-        }
         self.printer.push(row);
-        if let Some(e) = self.printer.error.take() {
-            self.error = Some(e);
-        }
     }
 
     fn stmt_text(&self, stmt: &Stmt) -> String {
@@ -615,7 +610,7 @@ pub fn run_cell(
         .traced()
         .run_one_traced(bindings, files, &mut trace);
     trace.flush();
-    (result, trace.error.take())
+    (result, trace.take_error())
 }
 
 /// The `--trace --engine cell` sink: the cell state after every step, the
@@ -630,8 +625,6 @@ pub struct CellTrace<'w, 'c> {
     /// Which name each unit holds.
     holds: Vec<Option<NameId>>,
     pending_reads: Vec<String>,
-    /// The first write error (a closed pipe): output stops there.
-    pub error: Option<std::io::Error>,
 }
 
 impl<'w, 'c> CellTrace<'w, 'c> {
@@ -658,26 +651,21 @@ impl<'w, 'c> CellTrace<'w, 'c> {
             loops,
             holds: vec![None; cell.units],
             pending_reads: Vec::new(),
-            error: None,
         }
     }
 
     /// Writes out the buffered rows.
     pub fn flush(&mut self) {
         self.printer.flush();
-        if self.error.is_none() {
-            self.error = self.printer.error.take();
-        }
+    }
+
+    /// The first write error (a closed pipe), taken: output stopped there.
+    pub fn take_error(&mut self) -> Option<std::io::Error> {
+        self.printer.error.take()
     }
 
     fn push(&mut self, row: Row) {
-        if self.error.is_some() {
-            return;
-        }
         self.printer.push(row);
-        if let Some(e) = self.printer.error.take() {
-            self.error = Some(e);
-        }
     }
 
     fn text(&self, step: &Step) -> String {
@@ -839,7 +827,7 @@ impl Sink for CellTrace<'_, '_> {
                 values,
             });
         }
-        self.error.is_none()
+        self.printer.error.is_none()
     }
 
     fn iteration(&mut self, stmt: usize, label: String) {

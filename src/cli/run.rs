@@ -170,7 +170,7 @@ pub fn run(args: RunArgs) -> i32 {
             .with_width(wb::layout::stdout_width(args.width));
         let result = machine.run(&program.items, &mut trace, limits);
         trace.flush();
-        let written = trace.error.take();
+        let written = trace.take_error();
         drop(trace);
         let written = written.map_or_else(|| out.flush(), Err);
         if let Err(e) = written {
