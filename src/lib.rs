@@ -33,6 +33,7 @@ pub mod fmt;
 pub mod grad;
 pub mod ide;
 pub mod interp;
+pub mod interrupt;
 pub mod layout;
 pub mod lsp;
 pub mod number;

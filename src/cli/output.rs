@@ -5,45 +5,18 @@
 //! output is ever lost without a word.
 
 use std::io::{self, ErrorKind, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use super::{usage_error, EXIT_USAGE};
 
 /// Exit code of `wb run` stopped by Ctrl-C, as shells expect (128 + SIGINT).
 pub const EXIT_INTERRUPTED: i32 = 130;
 
-static INTERRUPT: AtomicBool = AtomicBool::new(false);
-
 /// The flag Ctrl-C sets; the machine checks it between statements and stops
-/// with `wb::interrupted`, showing the board as it was.
+/// with `wb::interrupted`, showing the board as it was. The one flag of
+/// [`wb::interrupt`].
 pub fn interrupt_flag() -> &'static AtomicBool {
-    set_on_interrupt();
-    &INTERRUPT
-}
-
-/// On Unix a plain signal handler sets the flag (an atomic store is safe in
-/// a handler): `ctrlc` would start a thread for it on every run, a system
-/// call and a stack mapping `wb run` of a small program can feel.
-#[cfg(unix)]
-fn set_on_interrupt() {
-    extern "C" fn handler(_: libc::c_int) {
-        INTERRUPT.store(true, Ordering::SeqCst);
-    }
-    // SAFETY: the handler only stores to an atomic; the struct is zeroed
-    // (an empty mask) before the fields that matter are set.
-    unsafe {
-        let mut action: libc::sigaction = std::mem::zeroed();
-        action.sa_sigaction = handler as extern "C" fn(libc::c_int) as libc::sighandler_t;
-        action.sa_flags = libc::SA_RESTART;
-        libc::sigemptyset(&mut action.sa_mask);
-        libc::sigaction(libc::SIGINT, &action, std::ptr::null_mut());
-    }
-}
-
-#[cfg(not(unix))]
-fn set_on_interrupt() {
-    // Installing fails only if a handler is already installed: fine.
-    let _ = ctrlc::set_handler(|| INTERRUPT.store(true, Ordering::SeqCst));
+    wb::interrupt::flag()
 }
 
 /// A run's standard output: its first failure to write (a closed pipe, a
@@ -59,7 +32,7 @@ impl<W: Write> Stopping<W> {
     /// Wraps `inner`; installs the Ctrl-C handler, since the run checks
     /// the flag anyway.
     pub fn new(inner: W) -> Stopping<W> {
-        set_on_interrupt();
+        wb::interrupt::install();
         Stopping { inner }
     }
 }
@@ -76,7 +49,7 @@ impl<W: Write> Write for Stopping<W> {
 
 /// Stops the run in progress (the engines see it at their next check).
 fn stop() {
-    INTERRUPT.store(true, Ordering::SeqCst);
+    wb::interrupt::stop();
 }
 
 /// The exit code after writing standard output failed with `e`.
