@@ -97,6 +97,7 @@ pub fn run_csv(
             inner: input,
             at: Rc::clone(&newlines),
             read: 0,
+            line: 0,
         });
     let header = reader
         .headers()
@@ -130,7 +131,19 @@ pub fn run_csv(
     let mut titles: Vec<String> = Vec::new();
     for r in &cell.reads {
         let twice = cell.reads.iter().filter(|o| o.text == r.text).count() > 1;
-        titles.push(if twice {
+        let same_line = cell
+            .reads
+            .iter()
+            .filter(|o| o.text == r.text && o.line == r.line)
+            .count()
+            > 1;
+        titles.push(if same_line {
+            // `read x, x`: the line does not tell them apart; the column does.
+            let start = (r.span.start as usize).min(cell.src.len());
+            let line_start = cell.src[..start].rfind('\n').map_or(0, |i| i + 1);
+            let column = cell.src[line_start..start].chars().count() + 1;
+            format!("{} @{}:{}", r.text, r.line, column)
+        } else if twice {
             format!("{} @{}", r.text, r.line)
         } else {
             r.text.clone()
@@ -140,6 +153,10 @@ pub fn run_csv(
     writer.write_record(&titles).map_err(output_error)?;
 
     let mut engine = Engine::new(cell);
+    if let Some(flag) = stop {
+        // Ctrl-C stops the chunk in hand too, not only between chunks.
+        engine = engine.with_stop(flag);
+    }
     let mut summary = Summary::default();
     let mut record = csv::StringRecord::new();
     let mut chunk = Chunk::new(cell);
@@ -167,6 +184,11 @@ pub fn run_csv(
         let outcome = engine
             .run(&batch, &mut sink)
             .map_err(|d| BatchError::Input(d.message))?;
+        if stop.is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed)) {
+            // The chunk was cut short: none of its rows is written.
+            summary.stopped = true;
+            break;
+        }
         for (row, d) in outcome.failures {
             if let Some(&r) = chunk.good.get(row) {
                 chunk.errors[r] = d.code.as_str().into();
@@ -193,23 +215,42 @@ pub fn run_csv(
     Ok(summary)
 }
 
+/// The longest line a batch file may have: a record is held whole while it
+/// is read, so a file with no line end (`/dev/zero`) must stop somewhere.
+pub const MAX_LINE: u64 = 64 << 20;
+
 /// The input, noting where its newlines are: the CSV reader skips blank
-/// lines, and they are rows too.
+/// lines, and they are rows too. A line longer than [`MAX_LINE`] is an error
+/// of the file, found while it is read.
 struct Newlines<R> {
     inner: R,
     /// Byte offsets of the newlines not yet passed by [`Rows`].
     at: Rc<RefCell<VecDeque<u64>>>,
     read: u64,
+    /// Bytes read since the last newline.
+    line: u64,
 }
 
 impl<R: IoRead> IoRead for Newlines<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         let mut at = self.at.borrow_mut();
+        let mut last = None;
         for (i, _) in buf[..n].iter().enumerate().filter(|(_, &b)| b == b'\n') {
             at.push_back(self.read + i as u64);
+            last = Some(i);
         }
+        self.line = match last {
+            Some(i) => (n - i - 1) as u64,
+            None => self.line + n as u64,
+        };
         self.read += n as u64;
+        if self.line > MAX_LINE {
+            return Err(std::io::Error::other(format!(
+                "a line longer than {} MiB (the longest a batch file may have)",
+                MAX_LINE >> 20
+            )));
+        }
         Ok(n)
     }
 }

@@ -22,28 +22,7 @@ use std::path::{Path, PathBuf};
 /// Replaces the file at `path` (or creates it) with `contents`, atomically.
 /// The error says, in words, why the file was refused or not written.
 pub fn write(path: &Path, contents: &[u8]) -> io::Result<()> {
-    let target = target(path)?;
-    let existing = match fs::metadata(&target) {
-        Ok(meta) => Some(meta),
-        Err(e) if e.kind() == ErrorKind::NotFound => None,
-        Err(e) => return Err(e),
-    };
-    if let Some(meta) = &existing {
-        if !meta.is_file() {
-            return Err(io::Error::other("it is not a regular file"));
-        }
-        if meta.permissions().readonly() {
-            return Err(io::Error::new(
-                ErrorKind::PermissionDenied,
-                "it is read-only",
-            ));
-        }
-        if links(meta) > 1 {
-            return Err(io::Error::other(
-                "it has other hard links, which would keep the old text",
-            ));
-        }
-    }
+    let (target, existing) = refusal(path)?;
     let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -60,6 +39,8 @@ pub fn write(path: &Path, contents: &[u8]) -> io::Result<()> {
     tmp.write_all(contents)?;
     tmp.flush()?;
     if let Some(meta) = &existing {
+        keep_owner(tmp.as_file(), meta);
+        // After the owner: a change of owner may clear set-id bits.
         fs::set_permissions(tmp.path(), meta.permissions())?;
     }
     tmp.as_file().sync_all()?;
@@ -71,6 +52,82 @@ pub fn write(path: &Path, contents: &[u8]) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// Whether `path` may be replaced by [`write`]: `Ok` for a regular file
+/// (or a link to one) that [`write`] would not refuse, and for a path with
+/// nothing there yet; otherwise the reason, in words. Reads nothing from the
+/// file, so a pipe or a device named by mistake is not consumed.
+pub fn writable(path: &Path) -> io::Result<()> {
+    refusal(path).map(|_| ())
+}
+
+/// The file to replace, and its metadata if it exists; or why it is refused.
+fn refusal(path: &Path) -> io::Result<(PathBuf, Option<fs::Metadata>)> {
+    let target = target(path)?;
+    let existing = match fs::metadata(&target) {
+        Ok(meta) => Some(meta),
+        Err(e) if e.kind() == ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
+    if let Some(meta) = &existing {
+        if !meta.is_file() {
+            let what = kind(meta);
+            return Err(io::Error::other(format!(
+                "it is {what}, not a regular file: replacing it would destroy it"
+            )));
+        }
+        // The mode bits, not access(2): root may write a 0444 file, but its
+        // owner said it is not to be changed.
+        if meta.permissions().readonly() {
+            return Err(io::Error::new(
+                ErrorKind::PermissionDenied,
+                "it is read-only (no write permission in its mode)",
+            ));
+        }
+        if links(meta) > 1 {
+            return Err(io::Error::other(
+                "it has other hard links, which would keep the old text (a new file is renamed over it)",
+            ));
+        }
+    }
+    Ok((target, existing))
+}
+
+/// What a file that is not a regular file is, for a message.
+fn kind(meta: &fs::Metadata) -> &'static str {
+    let t = meta.file_type();
+    if t.is_dir() {
+        return "a directory";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a pipe";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    "a special file"
+}
+
+/// Gives `file` the owner and group of the file it replaces, where the
+/// writer may (root may give any; others only a group they are in): a
+/// refusal leaves the writer's.
+#[cfg(unix)]
+fn keep_owner(file: &fs::File, meta: &fs::Metadata) {
+    use std::os::unix::fs::MetadataExt;
+    if std::os::unix::fs::fchown(file, Some(meta.uid()), Some(meta.gid())).is_err() {
+        let _ = std::os::unix::fs::fchown(file, None, Some(meta.gid()));
+    }
+}
+
+#[cfg(not(unix))]
+fn keep_owner(_: &fs::File, _: &fs::Metadata) {}
 
 /// The file `path` names: through symbolic links to the file they point
 /// to; a link to nothing is refused.

@@ -3,7 +3,6 @@
 //! to need `min_capacity` slots. Either writes the file only when the result
 //! checks clean.
 
-use std::io::Write as _;
 use std::mem::ManuallyDrop;
 use std::path::{Path, PathBuf};
 
@@ -34,6 +33,9 @@ pub struct CheckArgs {
     /// every diagnostic).
     #[arg(long, value_name = "FORMAT", default_value = "human")]
     format: Format,
+    /// The same as `--format json`.
+    #[arg(long, conflicts_with = "format")]
+    json: bool,
     /// `-D warnings` / `--deny warnings`: treat warnings as errors (exit 1).
     #[arg(short = 'D', long, value_name = "WHAT")]
     deny: Vec<Deny>,
@@ -55,7 +57,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "LINT")]
     lint: Vec<Lint>,
     /// With `--fix` or `--pack`: print the result instead of saving it.
-    #[arg(long, conflicts_with = "format")]
+    #[arg(long, conflicts_with_all = ["format", "json"])]
     dry_run: bool,
 }
 
@@ -66,6 +68,7 @@ impl CheckArgs {
             file,
             capacity: None,
             format: Format::Human,
+            json: false,
             deny: Vec::new(),
             all_warnings: false,
             fix: false,
@@ -94,7 +97,21 @@ enum Deny {
     Warnings,
 }
 
-pub fn check(args: CheckArgs) -> i32 {
+pub fn check(mut args: CheckArgs) -> i32 {
+    if args.json {
+        args.format = Format::Json;
+    }
+    if (args.fix || args.pack) && !to_stdout(&args) {
+        // Refused before anything is read: a pipe or a device named as the
+        // file would be consumed by the reading.
+        if let Err(e) = wb::atomic::writable(&args.file) {
+            usage_error(&format!(
+                "cannot fix `{}` in place: {e}",
+                args.file.display()
+            ));
+            return EXIT_USAGE;
+        }
+    }
     if args.dry_run && !(args.fix || args.pack) {
         usage_error("`--dry-run` goes with `--fix` or `--pack`");
         return EXIT_USAGE;
@@ -372,26 +389,9 @@ fn finish(args: &CheckArgs, source: &Source, program: &Program, analysis: &mut A
     }
 }
 
-/// Replaces `path` atomically: the text goes to a temporary file in the same
-/// directory, which is then renamed over the original, so a crash leaves
-/// either the old program or the new one, never half of one.
+/// Replaces `path` atomically, through [`wb::atomic::write`].
 pub(super) fn save(path: &Path, text: &str) -> std::io::Result<()> {
-    // Replace the file a symbolic link points to, not the link.
-    let real = std::fs::canonicalize(path);
-    let path = real.as_deref().unwrap_or(path);
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(text.as_bytes())?;
-    tmp.as_file().sync_all()?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        // Keep the program's permissions (the temporary file is 0600).
-        let _ = std::fs::set_permissions(tmp.path(), meta.permissions());
-    }
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    wb::atomic::write(path, text.as_bytes())
 }
 
 /// Reports diagnostics (and the summary); `Err` holds the exit code when
@@ -424,12 +424,14 @@ fn emit(
                     .collect();
                 report(&shown, source);
                 let hidden = warnings - WARNING_CAP;
-                eprintln!(
+                if !super::quiet() {
+                    eprintln!(
                     "... and {hidden} more warning{} (the first {WARNING_CAP} are shown; `--all-warnings` shows every one)",
                     plural(hidden)
                 );
+                }
             }
-            if let Some((a, lines, fewest)) = summary {
+            if let Some((a, lines, fewest)) = summary.filter(|_| !super::quiet()) {
                 eprint!(
                     "{}",
                     human_summary(source, a, lines, args.capacity.is_some())

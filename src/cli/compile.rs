@@ -1,5 +1,6 @@
 //! `wb compile`: lower a program to its LSTM-style cell and show it.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -7,9 +8,8 @@ use clap::Args;
 use wb::cell;
 use wb::check;
 use wb::diag::Diagnostic;
-use wb::syntax::LineIndex;
 
-use super::{load, output, parse, report, Source, EXIT_PROGRAM};
+use super::{load, output, parse, Source, EXIT_PROGRAM};
 
 #[derive(Args, Debug)]
 pub struct CompileArgs {
@@ -43,16 +43,10 @@ pub fn compile(mut args: CompileArgs) -> i32 {
     }
     let json = args.emit == Emit::Json;
     // With JSON asked for, a failure is JSON too, as `wb run --json` does.
-    let fail = |diags: &[Diagnostic], source: &Source| {
-        if !json {
-            return report(diags, source);
-        }
-        let lines = LineIndex::new(&source.text);
-        let obj = serde_json::json!({
-            "diagnostics": diags.iter().map(|d| d.to_json(&source.text, &lines)).collect::<Vec<_>>(),
-        });
-        let _ = output::print(&format!("{obj}\n"));
-    };
+    let fail = |diags: &[Diagnostic], source: &Source| super::report_as(json, diags, source);
+    // Ctrl-C is checked between the stages and while the result is
+    // written (`wb::interrupt`).
+    wb::interrupt::install();
     let source = match load(&args.file) {
         Ok(s) => s,
         Err(e) => return e.handle(|source, diags| fail(diags, source)),
@@ -62,25 +56,89 @@ pub fn compile(mut args: CompileArgs) -> i32 {
         fail(&parsed.diagnostics, &source);
         return EXIT_PROGRAM;
     }
+    if wb::interrupt::interrupted() {
+        return interrupted();
+    }
     let program = parsed.program;
     let analysis = check::check(&program, args.capacity);
     if analysis.has_errors() {
         fail(&analysis.diagnostics, &source);
         return EXIT_PROGRAM;
     }
-    let compiled = match cell::compile(&program, &analysis, &source.text) {
-        Ok(c) => c,
+    if wb::interrupt::interrupted() {
+        return interrupted();
+    }
+    let width = wb::layout::stdout_width(args.width);
+    let emit = args.emit;
+    let made = stoppable(|| {
+        let compiled = cell::compile(&program, &analysis, &source.text)?;
+        Ok(match emit {
+            Emit::Table => cell::table::render(&compiled, width),
+            Emit::Json => format!("{}\n", cell::json::emit(&compiled)),
+        })
+    });
+    let text = match made {
+        Ok(text) => text,
         Err(d) => {
             fail(&[d], &source);
             return EXIT_PROGRAM;
         }
     };
-    let text = match args.emit {
-        Emit::Table => cell::table::render(&compiled, wb::layout::stdout_width(args.width)),
-        Emit::Json => format!("{}\n", cell::json::emit(&compiled)),
-    };
-    match output::print(&text) {
-        Ok(()) => 0,
-        Err(code) => code,
+    // In pieces, so that Ctrl-C (or a reader that went away) stops a long
+    // table or JSON text part-way.
+    let mut out = std::io::stdout().lock();
+    for piece in text.as_bytes().chunks(64 * 1024) {
+        if wb::interrupt::interrupted() {
+            return interrupted();
+        }
+        if let Err(e) = out.write_all(piece) {
+            return output::failed(&e);
+        }
     }
+    match out.flush() {
+        Ok(()) => 0,
+        Err(e) => output::failed(&e),
+    }
+}
+
+/// Runs `work` (lowering and laying out, which hold no user file and print
+/// nothing) on a thread of its own while this one watches the Ctrl-C flag:
+/// a stop ends the process at once with `wb::interrupted`, however long
+/// the work would still take.
+fn stoppable<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    let watcher = std::thread::current();
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            // As deep as the main thread's stack.
+            .stack_size(8 << 20)
+            .spawn_scoped(scope, move || {
+                let out = work();
+                watcher.unpark();
+                out
+            });
+        let worker = match worker {
+            Ok(w) => w,
+            Err(e) => {
+                super::usage_error(&format!("cannot start a thread: {e}"));
+                std::process::exit(super::EXIT_USAGE);
+            }
+        };
+        while !worker.is_finished() {
+            if wb::interrupt::interrupted() {
+                interrupted();
+                std::process::exit(output::EXIT_INTERRUPTED);
+            }
+            std::thread::park_timeout(std::time::Duration::from_millis(50));
+        }
+        match worker.join() {
+            Ok(out) => out,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+/// Reports a stop by Ctrl-C: `wb::interrupted`, exit 130.
+fn interrupted() -> i32 {
+    eprintln!("error[wb::interrupted]: `wb compile` was interrupted; nothing more is printed");
+    output::EXIT_INTERRUPTED
 }

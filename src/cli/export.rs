@@ -17,7 +17,9 @@ use wb::interp::{self, Bindings, Limits, Machine, Read};
 use wb::number;
 use wb::syntax::Program;
 
-use super::{load, output, parse, report, usage_error, Source, EXIT_PROGRAM, EXIT_USAGE};
+use super::{
+    load, output, parse, report, report_as, usage_error, Source, EXIT_PROGRAM, EXIT_USAGE,
+};
 
 /// The Python side of the check, shipped inside the binary.
 const RUNNER: &str = include_str!("../../scripts/export_run.py");
@@ -30,6 +32,11 @@ pub struct ExportArgs {
     /// go beside it (`NAME.safetensors`, `NAME.json`).
     #[arg(short = 'o', long = "output", value_name = "FILE.onnx")]
     output: Option<PathBuf>,
+    /// Print the model's description (the JSON sidecar's object: sizes,
+    /// ranges, the bound) as one JSON object instead of the summary;
+    /// diagnostics, if any, as JSON too.
+    #[arg(long, conflicts_with = "check")]
+    json: bool,
     /// The range of an input or of every element of a stream: `x=-100..100`
     /// (repeatable; required for every input the model reads).
     #[arg(long = "range", value_name = "NAME=LO..HI")]
@@ -102,7 +109,7 @@ fn ranges(args: &ExportArgs, program: &Program, analysis: &Analysis) -> Result<R
 pub fn export(args: ExportArgs) -> i32 {
     let source = match load(&args.file) {
         Ok(s) => s,
-        Err(e) => return e.handle(|source, diags| report(diags, source)),
+        Err(e) => return e.handle(|source, diags| report_as(args.json, diags, source)),
     };
     if args.max_len == Some(0) {
         usage_error("--max-len 0: the domain needs streams of at least one element");
@@ -114,13 +121,13 @@ pub fn export(args: ExportArgs) -> i32 {
     }
     let parsed = parse(&source);
     if !parsed.diagnostics.is_empty() {
-        report(&parsed.diagnostics, &source);
+        report_as(args.json, &parsed.diagnostics, &source);
         return EXIT_PROGRAM;
     }
     let program = parsed.program;
     let analysis = check::check(&program, None);
     if analysis.has_errors() {
-        report(&analysis.diagnostics, &source);
+        report_as(args.json, &analysis.diagnostics, &source);
         return EXIT_PROGRAM;
     }
     let ranges = match ranges(&args, &program, &analysis) {
@@ -141,7 +148,7 @@ pub fn export(args: ExportArgs) -> i32 {
     ) {
         Ok(e) => e,
         Err(diags) => {
-            report(&diags, &source);
+            report_as(args.json, &diags, &source);
             return if diags.iter().any(|d| d.code == Code::Interrupted) {
                 output::EXIT_INTERRUPTED
             } else if diags.iter().all(|d| d.code == Code::MissingRange) {
@@ -154,7 +161,9 @@ pub fn export(args: ExportArgs) -> i32 {
     let mut text = summary(&ex, &source);
     if let Some(t) = args.tolerance {
         if ex.bound.max > t {
-            let _ = output::print(&text);
+            if !args.json {
+                let _ = output::print(&text);
+            }
             let span = ex
                 .plan
                 .reads
@@ -171,7 +180,7 @@ pub fn export(args: ExportArgs) -> i32 {
                 "a read",
             )
             .with_help("narrow the ranges with `--range`, shorten `--max-len`, or accept a larger `--tolerance`");
-            report(&[d], &source);
+            report_as(args.json, &[d], &source);
             return EXIT_PROGRAM;
         }
     }
@@ -221,6 +230,10 @@ pub fn export(args: ExportArgs) -> i32 {
                 json_path.display()
             ));
         }
+    }
+    if args.json {
+        let side = export::torch::sidecar(&ex, names, &source.name);
+        text = format!("{}\n", serde_json::to_string(&side).unwrap_or_default());
     }
     if let Err(code) = output::print(&text) {
         return code;

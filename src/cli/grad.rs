@@ -12,7 +12,9 @@ use wb::interp::{self, Bindings, Machine, StreamFiles};
 use wb::number;
 use wb::syntax::{LineIndex, Program};
 
-use super::{load, output, parse, report, usage_error, Source, EXIT_PROGRAM, EXIT_USAGE};
+use super::{
+    load, output, parse, report, report_as, usage_error, Source, EXIT_PROGRAM, EXIT_USAGE,
+};
 
 /// The most stream elements `wb grad` holds in memory from files (the
 /// backward sweep reads every element again, in segments, from the end).
@@ -56,7 +58,7 @@ enum Mode {
 pub fn grad(args: GradArgs) -> i32 {
     let source = match load(&args.file) {
         Ok(s) => s,
-        Err(e) => return e.handle(|source, diags| report(diags, source)),
+        Err(e) => return e.handle(|source, diags| report_as(args.json, diags, source)),
     };
     let (overrides, files) = match super::run::parse_overrides(&args.sets, &args.streams) {
         Ok(o) => o,
@@ -67,13 +69,13 @@ pub fn grad(args: GradArgs) -> i32 {
     };
     let parsed = parse(&source);
     if !parsed.diagnostics.is_empty() {
-        report(&parsed.diagnostics, &source);
+        report_as(args.json, &parsed.diagnostics, &source);
         return EXIT_PROGRAM;
     }
     let program = parsed.program;
     let analysis = check::check(&program, None);
     if analysis.has_errors() {
-        report(&analysis.diagnostics, &source);
+        report_as(args.json, &analysis.diagnostics, &source);
         return EXIT_PROGRAM;
     }
     if !args.json && !analysis.diagnostics.is_empty() {
@@ -94,14 +96,16 @@ pub fn grad(args: GradArgs) -> i32 {
         match interp::bind_with_files(&analysis.symbols, &program.names, &overrides, &files) {
             Ok(b) => b,
             Err(d) => {
-                report(&[d], &source);
+                report_as(args.json, &[d], &source);
                 return EXIT_PROGRAM;
             }
         };
     let capacity = analysis.capacity.unwrap_or(0);
     let symbols = &analysis.symbols;
     let fail_run = |bindings: Bindings, files: StreamFiles| {
-        interpreter_error(&program, &source, symbols, capacity, bindings, files)
+        interpreter_error(
+            &program, &source, symbols, capacity, bindings, files, args.json,
+        )
     };
     match buffer(&mut bindings, &stream_files) {
         Ok(()) => {}
@@ -199,6 +203,7 @@ fn interpreter_error(
     capacity: usize,
     bindings: Bindings,
     files: StreamFiles,
+    json: bool,
 ) -> i32 {
     let mut machine =
         Machine::new(program, &source.text, symbols, capacity, bindings).with_stream_files(files);
@@ -210,7 +215,7 @@ fn interpreter_error(
             } else {
                 EXIT_PROGRAM
             };
-            report(&[d], source);
+            report_as(json, &[d], source);
             code
         }
         Ok(()) => {

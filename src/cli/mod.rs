@@ -34,6 +34,55 @@ pub const EXIT_USAGE: i32 = 2;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    global: Global,
+}
+
+/// The flags every subcommand takes (before or after its name).
+#[derive(clap::Args, Debug, Clone, Copy)]
+struct Global {
+    /// Colour in diagnostics: `auto` (default: on a terminal, unless
+    /// `NO_COLOR` is set; `CLICOLOR_FORCE=1` forces it), `always`, `never`.
+    /// The flag wins over both variables.
+    #[arg(long, value_name = "WHEN", default_value = "auto", global = true)]
+    color: ColorChoice,
+    /// Print no warnings, notes or summaries on standard error: errors and
+    /// results only (docs/cli.md lists what each subcommand silences).
+    #[arg(short, long, global = true)]
+    quiet: bool,
+}
+
+impl Default for Global {
+    fn default() -> Global {
+        Global {
+            color: ColorChoice::Auto,
+            quiet: false,
+        }
+    }
+}
+
+/// `--color WHEN`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set (`CLICOLOR_FORCE` forces it).
+    Auto,
+    /// Always, even into a pipe or a file.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// The global flags of this run, set once before the subcommand runs.
+static GLOBAL: std::sync::OnceLock<Global> = std::sync::OnceLock::new();
+
+fn global() -> Global {
+    GLOBAL.get().copied().unwrap_or_default()
+}
+
+/// Whether `-q`/`--quiet` was given: warnings, notes and summaries on
+/// standard error are left out.
+pub fn quiet() -> bool {
+    global().quiet
 }
 
 #[derive(Subcommand, Debug)]
@@ -67,7 +116,10 @@ pub fn main() -> i32 {
     let command = match plain(&args) {
         Some(command) => command,
         None => match Cli::try_parse_from(&args) {
-            Ok(cli) => cli.command,
+            Ok(cli) => {
+                let _ = GLOBAL.set(cli.global);
+                cli.command
+            }
             Err(e) => {
                 let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
                 let _ = e.print();
@@ -138,19 +190,48 @@ impl LoadError {
     }
 }
 
+/// The largest program `wb` reads: 256 MiB (a million statements are
+/// about 20 MB). A larger source — or one without end, `/dev/zero` — is
+/// refused while it is read, before it fills memory.
+pub const MAX_SOURCE: u64 = 256 << 20;
+
+fn too_large() -> std::io::Error {
+    std::io::Error::other(format!(
+        "it is larger than {} MiB, the largest program `wb` reads",
+        MAX_SOURCE >> 20
+    ))
+}
+
+/// Reads all of `r`, stopping with an error past [`MAX_SOURCE`] bytes.
+fn read_bounded(r: impl std::io::Read) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    r.take(MAX_SOURCE + 1).read_to_end(&mut buf)?;
+    if buf.len() as u64 > MAX_SOURCE {
+        return Err(too_large());
+    }
+    Ok(buf)
+}
+
 /// Reads `path` (`-` for standard input). A file that cannot be read is a
 /// usage error (exit 2); a file that is not UTF-8 is a program error (exit 1)
 /// reported at the first bad byte.
 pub fn load(path: &PathBuf) -> Result<Source, LoadError> {
     let (name, bytes) = if path.as_os_str() == "-" {
-        let mut buf = Vec::new();
-        if let Err(e) = std::io::stdin().read_to_end(&mut buf) {
-            usage_error(&format!("cannot read standard input: {e}"));
-            return Err(LoadError::Unreadable);
+        match read_bounded(std::io::stdin().lock()) {
+            Ok(buf) => ("<stdin>".to_owned(), buf),
+            Err(e) => {
+                usage_error(&format!("cannot read standard input: {e}"));
+                return Err(LoadError::Unreadable);
+            }
         }
-        ("<stdin>".to_owned(), buf)
     } else {
-        match std::fs::read(path) {
+        let read = std::fs::File::open(path).and_then(|f| {
+            if f.metadata()?.len() > MAX_SOURCE {
+                return Err(too_large());
+            }
+            read_bounded(f)
+        });
+        match read {
             Ok(b) => (path.display().to_string(), b),
             Err(e) => {
                 let why = match e.kind() {
@@ -202,10 +283,14 @@ pub fn usage_error(message: &str) {
     eprintln!("error: {message}");
 }
 
-/// How diagnostics look on standard error: colour only on a terminal, and
-/// never when `NO_COLOR` is set.
+/// How diagnostics look on standard error: see [`use_color`].
 pub fn stderr_style() -> Style {
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let color = use_color(
+        global().color,
+        std::env::var_os("CLICOLOR_FORCE").as_deref(),
+        std::env::var_os("NO_COLOR").as_deref(),
+        std::io::stderr().is_terminal(),
+    );
     let width = if color {
         terminal_width().unwrap_or(100)
     } else {
@@ -214,14 +299,66 @@ pub fn stderr_style() -> Style {
     Style { color, width }
 }
 
+/// Whether to colour, as cargo decides: the flag (`always`, `never`) wins;
+/// under `auto`, `CLICOLOR_FORCE` set to anything but empty or `0` turns
+/// colour on, then `NO_COLOR` set to anything but empty turns it off, and
+/// otherwise colour is on exactly when standard error is a terminal.
+fn use_color(
+    choice: ColorChoice,
+    force: Option<&std::ffi::OsStr>,
+    no_color: Option<&std::ffi::OsStr>,
+    terminal: bool,
+) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            if force.is_some_and(|v| !v.is_empty() && v != "0") {
+                true
+            } else if no_color.is_some_and(|v| !v.is_empty()) {
+                false
+            } else {
+                terminal
+            }
+        }
+    }
+}
+
 fn terminal_width() -> Option<usize> {
     std::env::var("COLUMNS").ok()?.parse().ok()
 }
 
-/// Renders diagnostics to standard error.
+/// Renders diagnostics to standard error (with `-q`, only the errors).
 pub fn report(diags: &[Diagnostic], source: &Source) {
+    let kept: Vec<Diagnostic>;
+    let diags = if quiet() && diags.iter().any(|d| !d.is_error()) {
+        kept = diags.iter().filter(|d| d.is_error()).cloned().collect();
+        &kept[..]
+    } else {
+        diags
+    };
+    if diags.is_empty() {
+        return;
+    }
     let out = diag::render_many(diags, &source.name, &source.text, stderr_style());
     eprint!("{out}");
+}
+
+/// Reports diagnostics: with `json`, as one object `{"diagnostics": […]}`
+/// on standard output (each with its file, span end and labels, as
+/// docs/diagnostics.md shows), so that `--json` output is JSON even when the
+/// program fails; otherwise rendered on standard error as [`report`] does.
+pub fn report_as(json: bool, diags: &[Diagnostic], source: &Source) {
+    if !json {
+        return report(diags, source);
+    }
+    let lines = wb::syntax::LineIndex::new(&source.text);
+    let all: Vec<_> = diags
+        .iter()
+        .map(|d| d.to_json_in(&source.name, &source.text, &lines))
+        .collect();
+    let obj = serde_json::json!({ "diagnostics": all });
+    let _ = output::print(&format!("{obj}\n"));
 }
 
 /// Parses a loaded source.
@@ -232,6 +369,30 @@ pub fn parse(source: &Source) -> Parsed {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn colour_is_decided_as_cargo_decides() {
+        use std::ffi::OsStr;
+        let on = Some(OsStr::new("1"));
+        let zero = Some(OsStr::new("0"));
+        let empty = Some(OsStr::new(""));
+        for terminal in [false, true] {
+            for force in [None, on, zero, empty] {
+                for no in [None, on, empty] {
+                    assert!(use_color(ColorChoice::Always, force, no, terminal));
+                    assert!(!use_color(ColorChoice::Never, force, no, terminal));
+                }
+            }
+            assert!(use_color(ColorChoice::Auto, on, on, terminal));
+            assert!(!use_color(ColorChoice::Auto, zero, on, terminal));
+            assert!(!use_color(ColorChoice::Auto, None, on, terminal));
+            assert_eq!(
+                use_color(ColorChoice::Auto, empty, empty, terminal),
+                terminal
+            );
+            assert_eq!(use_color(ColorChoice::Auto, None, None, terminal), terminal);
+        }
+    }
 
     #[test]
     fn plain_commands_read_as_clap_reads_them() {

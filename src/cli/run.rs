@@ -487,7 +487,9 @@ fn batch(
     let stop = output::interrupt_flag();
     match wb::cell::batch::run_csv(&compiled, &defaults, input, out, Some(stop)) {
         Ok(summary) if summary.stopped => {
-            usage_error("the batch was interrupted: the rows above ran, the rest did not");
+            eprintln!(
+                "error[wb::interrupted]: the batch was interrupted: the rows above ran, the rest did not"
+            );
             output::EXIT_INTERRUPTED
         }
         Ok(summary) if summary.failed > 0 => EXIT_PROGRAM,

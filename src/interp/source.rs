@@ -5,11 +5,110 @@
 //! same text `--stream x=1,2,3` takes). It is read through a fixed buffer, so
 //! a run over a stream of any length needs the same memory; each `each` over
 //! it opens the file again, so two loops over one stream both see it whole.
+//!
+//! A file that cannot be opened again — a pipe (`@/dev/stdin`, `<(…)`), a
+//! FIFO, a device — is opened once per process, on its first open (so a
+//! check that it opens loses nothing), and the text read from it is kept, up
+//! to [`MAX_KEPT`] bytes, for the next `each` over it. Past that bound the
+//! text is let go, and a later pass fails with a message that says why,
+//! never sees a shorter stream.
 
 use std::fmt;
 use std::fs::File;
 use std::io::{ErrorKind, Read as _};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// How much of a stream that cannot be read twice (a pipe, a FIFO, a
+/// device) is kept for a second `each` over it: 64 MiB of text.
+pub const MAX_KEPT: usize = 64 << 20;
+
+/// A file that can be read only once, shared by every pass over it.
+#[derive(Debug)]
+struct Once {
+    /// The open file, until its end was read.
+    file: Option<File>,
+    /// Its text from the start, while no longer than [`MAX_KEPT`].
+    kept: Vec<u8>,
+    /// Bytes read from the file so far.
+    total: usize,
+    /// Whether `kept` was let go (the text outgrew [`MAX_KEPT`]).
+    dropped: bool,
+}
+
+/// The files of this process that can be read only once, by path.
+static ONCE: Mutex<Vec<(PathBuf, Arc<Mutex<Once>>)>> = Mutex::new(Vec::new());
+
+/// Where a pass reads its bytes.
+enum Input {
+    /// A regular file, opened for this pass.
+    File(File),
+    /// A file read once, and this pass's offset in it.
+    Once(Arc<Mutex<Once>>, usize),
+}
+
+impl Input {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Input::File(f) => f.read(buf),
+            Input::Once(shared, pos) => {
+                let mut once = shared.lock().unwrap_or_else(|e| e.into_inner());
+                if *pos < once.total {
+                    if once.dropped {
+                        return Err(std::io::Error::other(format!(
+                            "it can be read only once (a pipe or a device), and it was longer than the {} MiB `wb` keeps for a second `each` over it: save it to a file and give that",
+                            MAX_KEPT >> 20
+                        )));
+                    }
+                    let n = (once.total - *pos).min(buf.len());
+                    buf[..n].copy_from_slice(&once.kept[*pos..*pos + n]);
+                    *pos += n;
+                    return Ok(n);
+                }
+                let Some(file) = once.file.as_mut() else {
+                    return Ok(0);
+                };
+                let n = file.read(buf)?;
+                if n == 0 {
+                    once.file = None;
+                    return Ok(0);
+                }
+                once.total += n;
+                if !once.dropped {
+                    if once.kept.len() + n > MAX_KEPT {
+                        once.dropped = true;
+                        once.kept = Vec::new();
+                    } else {
+                        once.kept.extend_from_slice(&buf[..n]);
+                    }
+                }
+                *pos += n;
+                Ok(n)
+            }
+        }
+    }
+}
+
+/// Opens `path` for one pass: a regular file afresh, anything else once
+/// per process (later passes share it).
+fn open_input(path: &Path) -> std::io::Result<Input> {
+    let mut once = ONCE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, shared)) = once.iter().find(|(p, _)| p == path) {
+        return Ok(Input::Once(Arc::clone(shared), 0));
+    }
+    let file = File::open(path)?;
+    if file.metadata()?.is_file() {
+        return Ok(Input::File(file));
+    }
+    let shared = Arc::new(Mutex::new(Once {
+        file: Some(file),
+        kept: Vec::new(),
+        total: 0,
+        dropped: false,
+    }));
+    once.push((path.to_path_buf(), Arc::clone(&shared)));
+    Ok(Input::Once(shared, 0))
+}
 
 use crate::number::plain_decimal;
 
@@ -36,9 +135,9 @@ impl StreamFile {
 
     /// Opens the file to read it from its first element.
     pub fn open(&self) -> Result<FileElements, StreamError> {
-        let file = File::open(&self.path).map_err(|e| self.error(None, cannot_read(&e)))?;
+        let input = open_input(&self.path).map_err(|e| self.error(None, cannot_read(&e)))?;
         Ok(FileElements {
-            file,
+            input,
             path: self.path.clone(),
             buf: vec![0; BUFFER].into_boxed_slice(),
             pos: 0,
@@ -139,7 +238,7 @@ impl std::error::Error for StreamError {}
 
 /// The elements of a file, parsed as they are read.
 pub struct FileElements {
-    file: File,
+    input: Input,
     path: PathBuf,
     buf: Box<[u8]>,
     /// The unread bytes are `buf[pos..end]`.
@@ -252,7 +351,7 @@ impl FileElements {
     /// Reads more of the file after `buf[..end]`.
     fn refill(&mut self) -> Result<(), StreamError> {
         loop {
-            match self.file.read(&mut self.buf[self.end..]) {
+            match self.input.read(&mut self.buf[self.end..]) {
                 Ok(0) => {
                     self.eof = true;
                     return Ok(());
