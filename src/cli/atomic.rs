@@ -134,10 +134,17 @@ fn keep_owner(_: &fs::File, _: &fs::Metadata) {}
 fn target(path: &Path) -> io::Result<PathBuf> {
     match fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_symlink() => fs::canonicalize(path).map_err(|_| {
-            io::Error::new(
-                ErrorKind::NotFound,
-                "it is a symbolic link to a file that does not exist",
-            )
+            match fs::metadata(path) {
+                // `/dev/stdin` on a pipe: a link to `pipe:[…]`, no path.
+                Ok(to) if !to.is_file() => io::Error::other(format!(
+                    "it is a symbolic link to {}, not to a regular file: replacing it would destroy it",
+                    kind(&to)
+                )),
+                _ => io::Error::new(
+                    ErrorKind::NotFound,
+                    "it is a symbolic link to a file that does not exist",
+                ),
+            }
         }),
         _ => Ok(path.to_path_buf()),
     }

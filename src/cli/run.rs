@@ -455,6 +455,9 @@ fn batch(
                     .find(|(n, _)| n == names.text(i.name))
                     .map(|(_, v)| *v)
                     .or(i.default)
+                    // An input the program never reads needs no value (as
+                    // `wb run` without `--batch`).
+                    .or((!i.read).then_some(0.0))
             })
             .collect(),
         streams: analysis
@@ -469,6 +472,7 @@ fn batch(
                     .find(|(n, _)| n == names.text(s.name))
                     .map(|(_, v)| v.clone())
                     .or_else(|| s.default.clone())
+                    .or_else(|| (!s.read).then(Vec::new))
             })
             .collect(),
     };

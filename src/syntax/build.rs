@@ -311,6 +311,21 @@ impl<'s, 'n> Builder<'s, 'n> {
     fn count(&self, p: &Pair<Rule>, base: usize) -> Built<u64> {
         let text = p.as_str();
         text.parse::<u64>().map_err(|_| {
+            if text.bytes().all(|b| b.is_ascii_digit()) {
+                return Diagnostic::error(
+                    Code::Syntax,
+                    format!(
+                        "`repeat` takes at most {} times, found `{text}`",
+                        u64::MAX
+                    ),
+                    self.span(p, base),
+                    "too many times",
+                )
+                .with_help(format!(
+                    "write a count from 0 to {}; a longer run is a loop inside a loop (`repeat` nests)",
+                    u64::MAX
+                ));
+            }
             Diagnostic::error(
                 Code::Syntax,
                 format!("`repeat` needs a whole number of times, found `{text}`"),

@@ -19,9 +19,20 @@ pub(crate) fn syntax_error(src: &str, base: usize, e: pest::error::Error<Rule>) 
         ErrorVariant::ParsingError { positives, .. } => positives.clone(),
         ErrorVariant::CustomError { .. } => Vec::new(),
     };
-    let expected = expected_words(&positives);
-    let (found, found_len) = found(src, at);
-    let after = previous_token(src, at);
+    let mut expected = expected_words(&positives);
+    let (mut found, mut found_len) = found(src, at);
+    let mut after = previous_token(src, at);
+    let mut at = at;
+    // pest names the last rule it tried: for `board 3 4` that is the number
+    // `3`, which is there. What is wrong is what follows it.
+    if expected.ends_with("a number") && number_len(&src[at.min(src.len())..]) == Some(found_len) {
+        let past = at + found_len;
+        let next = past + src[past..].len() - src[past..].trim_start_matches([' ', '\t']).len();
+        after = Some(format!("the number `{}`", &src[at..past]));
+        at = next;
+        (found, found_len) = self::found(src, at);
+        expected = "a new line or `;`".to_owned();
+    }
     let mut message = format!("expected {expected}");
     if let Some(prev) = &after {
         message.push_str(&format!(" after {prev}"));
@@ -37,7 +48,11 @@ pub(crate) fn syntax_error(src: &str, base: usize, e: pest::error::Error<Rule>) 
             return d;
         }
     }
-    if let Some(help) = help_for(src, at, &positives) {
+    if src[at.min(src.len())..].starts_with('\r') && !src[at..].starts_with("\r\n") {
+        d = d.with_help(
+            "a carriage return alone (U+000D, old Mac line endings) does not end a line in `wb`: save the file with `\\n` or `\\r\\n` line endings",
+        );
+    } else if let Some(help) = help_for(src, at, &positives) {
         d = d.with_help(help);
     }
     if let Some(fix) = fix_for(src, at, &positives) {
@@ -180,17 +195,51 @@ fn found(src: &str, at: usize) -> (String, usize) {
     (format!("`{c}`"), c.len_utf8())
 }
 
+/// The length of the number (as the grammar writes one: `12`, `1.5`,
+/// `2e-3`) at the start of `text`, if one starts there.
+fn number_len(text: &str) -> Option<usize> {
+    let b = text.as_bytes();
+    let digits = |from: usize| b[from..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let mut i = digits(0);
+    if i == 0 {
+        return None;
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1 + digits(i + 1);
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        let sign = usize::from(matches!(b.get(i + 1), Some(b'+' | b'-')));
+        let n = digits(i + 1 + sign);
+        if n > 0 {
+            i += 1 + sign + n;
+        }
+    }
+    Some(i)
+}
+
 /// The token just before `at` on the same line, in words.
 fn previous_token(src: &str, at: usize) -> Option<String> {
     let line_start = src[..at.min(src.len())].rfind('\n').map_or(0, |i| i + 1);
     let before = src[line_start..at.min(src.len())].trim_end();
     let last = before.chars().last()?;
     if last.is_ascii_alphanumeric() || last == '_' {
-        let start = before
-            .char_indices()
-            .rev()
-            .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
-            .map_or(0, |(i, c)| i + c.len_utf8());
+        let word_start = |end: usize| {
+            before[..end]
+                .char_indices()
+                .rev()
+                .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+                .map_or(0, |(i, c)| i + c.len_utf8())
+        };
+        let mut start = word_start(before.len());
+        // `1.5e-3`: the exponent's sign splits the word; the number is whole.
+        let b = before.as_bytes();
+        if start >= 2 && matches!(b[start - 1], b'-' | b'+') && matches!(b[start - 2], b'e' | b'E')
+        {
+            let earlier = word_start(start - 1);
+            if number_len(&before[earlier..]).is_some_and(|n| earlier + n >= start) {
+                start = earlier;
+            }
+        }
         let word = &before[start..];
         if KEYWORDS.contains(&word) {
             return Some(format!("`{word}`"));
