@@ -298,3 +298,312 @@ fn compile_json_on_a_failing_program_is_json() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert!(v.is_object());
 }
+
+/// A program with an error and a warning: `a` is never read after `b`
+/// takes the board.
+const FAILING: &str = "board 1\ninput u = 1\nwrite a = 1\nwrite b = 2\nread a + b\n";
+
+#[test]
+fn color_follows_the_flag_then_clicolor_force_then_no_color() {
+    let (_dir, path) = temp("bad.wb", FAILING);
+    // `plan` plans even a program that does not check: a syntax error.
+    let (_dir2, broken) = temp("broken.wb", "board 1\nread (1\n");
+    for (sub, path) in [
+        ("run", &path),
+        ("check", &path),
+        ("compile", &path),
+        ("grad", &path),
+        ("export", &path),
+        ("report", &path),
+        ("plan", &broken),
+        ("fmt", &broken),
+    ] {
+        let esc = |args: &[&str], env: &[(&str, &str)]| {
+            let mut cmd = wb();
+            cmd.env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE");
+            for (k, v) in env {
+                cmd.env(k, v);
+            }
+            let out = cmd.args(args).arg(path).output().expect("wb runs");
+            assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+            stderr(&out).contains('\u{1b}')
+        };
+        // Standard error is a pipe here: `auto` is plain.
+        assert!(!esc(&[sub], &[]), "{sub}");
+        assert!(esc(&[sub, "--color", "always"], &[]), "{sub}");
+        assert!(
+            esc(&["--color=always", sub], &[]),
+            "{sub}: the flag before the subcommand"
+        );
+        assert!(esc(&[sub], &[("CLICOLOR_FORCE", "1")]), "{sub}");
+        assert!(
+            esc(&[sub], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]),
+            "{sub}"
+        );
+        assert!(!esc(&[sub], &[("CLICOLOR_FORCE", "0")]), "{sub}");
+        assert!(
+            !esc(&[sub, "--color", "never"], &[("CLICOLOR_FORCE", "1")]),
+            "{sub}"
+        );
+        assert!(
+            esc(&[sub, "--color", "always"], &[("NO_COLOR", "1")]),
+            "{sub}"
+        );
+    }
+    wb().args(["run", "--color", "sometimes", "x.wb"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn quiet_leaves_out_warnings_and_summaries_but_not_errors_or_results() {
+    // `u` is never read: one warning.
+    let (_dir, ok) = temp("ok.wb", "board 1\ninput u = 1\nwrite a = 1\nread a\n");
+    let out = wb().args(["run", "-q"]).arg(&ok).output().expect("wb runs");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "a = 1\n");
+    assert_eq!(stderr(&out), "", "no warning with -q");
+    let loud = wb().args(["run"]).arg(&ok).output().expect("wb runs");
+    assert!(stderr(&loud).contains("wb::unused_input"));
+
+    let out = wb()
+        .args(["check", "--quiet"])
+        .arg(&ok)
+        .output()
+        .expect("wb runs");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stderr(&out), "", "no warning, no summary with -q");
+    let loud = wb().args(["check"]).arg(&ok).output().expect("wb runs");
+    assert!(stderr(&loud).contains("min_capacity"), "{}", stderr(&loud));
+
+    let (_dir, bad) = temp("bad.wb", FAILING);
+    let out = wb()
+        .args(["-q", "check"])
+        .arg(&bad)
+        .output()
+        .expect("wb runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("error[wb::board_full]"), "{err}");
+    assert!(!err.contains("warning["), "{err}");
+    assert!(!err.contains("min_capacity"), "{err}");
+}
+
+/// The diagnostics of a `--json` answer on a failing program.
+fn json_diagnostics(args: &[&str], path: &std::path::Path) -> Vec<serde_json::Value> {
+    let out = wb().args(args).arg(path).output().expect("wb runs");
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{args:?}: not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    v["diagnostics"].as_array().expect("a list").clone()
+}
+
+#[test]
+fn json_works_on_every_subcommand_that_prints_results() {
+    let (_dir, bad) = temp("bad.wb", FAILING);
+    let name = bad.display().to_string();
+    for args in [
+        &["check", "--json"][..],
+        &["check", "--format", "json"],
+        &["compile", "--json"],
+        &["compile", "--emit", "json"],
+        &["grad", "--json"],
+        &["export", "--json"],
+    ] {
+        let diags = json_diagnostics(args, &bad);
+        let d = diags
+            .iter()
+            .find(|d| d["code"] == "wb::board_full")
+            .unwrap_or_else(|| panic!("{args:?}: {diags:?}"));
+        assert_eq!(d["file"], name.as_str(), "{args:?}");
+        assert_eq!(
+            (d["line"].as_u64(), d["column"].as_u64()),
+            (Some(4), Some(7)),
+            "{args:?}"
+        );
+        assert_eq!(
+            (d["end_line"].as_u64(), d["end_column"].as_u64()),
+            (Some(4), Some(8)),
+            "{args:?}"
+        );
+        let labels = d["labels"].as_array().expect("labels");
+        assert_eq!(labels.len(), 2, "{args:?}: every label: {labels:?}");
+        assert!(
+            labels.iter().any(|l| l["text"] == "needs a 2nd slot"),
+            "{labels:?}"
+        );
+    }
+    // `check --json` lists the warning too, as `--format json` does.
+    let diags = json_diagnostics(&["check", "--json"], &bad);
+    assert!(
+        diags.iter().any(|d| d["code"] == "wb::unused_input"),
+        "{diags:?}"
+    );
+
+    // And on programs that work, each prints one JSON object of results.
+    let (_dir2, good) = temp("good.wb", "board 2\ninput a = 1\nwrite s = a * a\nread s\n");
+    for args in [
+        &["check", "--json"][..],
+        &["compile", "--json"],
+        &["grad", "--json"],
+        &["plan", "--json"],
+    ] {
+        let out = wb().args(args).arg(&good).output().expect("wb runs");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        let v: serde_json::Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        assert!(v.is_object(), "{args:?}");
+    }
+    let (_dir3, lstm) = temp(
+        "ema.wb",
+        "board 2\nstream x\nwrite s = 0\neach x { write s = 0.5 * s + x }\nread s\n",
+    );
+    let out = wb()
+        .args(["export", "--json", "--range", "x=-1..1", "--max-len", "4"])
+        .arg(&lstm)
+        .output()
+        .expect("wb runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(v.is_object(), "{v}");
+    wb().args(["check", "--json", "--format", "human"])
+        .arg(&good)
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn deny_warnings_makes_a_warning_an_error() {
+    let (_dir, path) = temp("w.wb", "board 1\ninput u = 1\nwrite a = 1\nread a\n");
+    wb().arg("check").arg(&path).assert().code(0);
+    for flag in [&["-D", "warnings"][..], &["--deny", "warnings"]] {
+        let out = wb()
+            .arg("check")
+            .args(flag)
+            .arg(&path)
+            .output()
+            .expect("wb runs");
+        assert_eq!(out.status.code(), Some(1), "{flag:?}");
+        assert!(
+            stderr(&out).contains("error[wb::unused_input]"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn a_flood_of_warnings_is_capped_for_people_and_listed_in_json() {
+    let mut src = String::from("board 2\n");
+    for _ in 0..50 {
+        src.push_str("write a = 1\n");
+    }
+    src.push_str("read a\n");
+    let (_dir, path) = temp("flood.wb", &src);
+    let out = wb().arg("check").arg(&path).output().expect("wb runs");
+    let err = stderr(&out);
+    assert_eq!(err.matches("warning[wb::dead_write]").count(), 20, "{err}");
+    assert!(err.contains("... and 29 more warnings"), "{err}");
+    let out = wb()
+        .args(["check", "--all-warnings"])
+        .arg(&path)
+        .output()
+        .expect("wb runs");
+    assert_eq!(stderr(&out).matches("warning[wb::dead_write]").count(), 49);
+    let out = wb()
+        .args(["check", "--json"])
+        .arg(&path)
+        .output()
+        .expect("wb runs");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["diagnostics"].as_array().map(Vec::len), Some(49));
+}
+
+#[test]
+fn batch_asks_only_for_inputs_the_program_reads() {
+    let (dir, prog) = temp("p.wb", "board 2\ninput a, b\nstream x\nread a\n");
+    let csv = dir.path().join("in.csv");
+    std::fs::write(&csv, "a\n1\n2\n").expect("written");
+    let out = wb()
+        .arg("run")
+        .arg(&prog)
+        .arg("--batch")
+        .arg(&csv)
+        .output()
+        .expect("wb runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "a,error\n1,\n2,\n");
+    // An input it reads is still asked for.
+    let (dir, prog) = temp("q.wb", "board 2\ninput a, b\nread a + b\n");
+    let csv = dir.path().join("in.csv");
+    std::fs::write(&csv, "a\n1\n").expect("written");
+    let out = wb()
+        .arg("run")
+        .arg(&prog)
+        .arg("--batch")
+        .arg(&csv)
+        .output()
+        .expect("wb runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("wb::missing_input"));
+}
+
+#[test]
+fn batch_names_every_column_differently() {
+    let (dir, prog) = temp("p.wb", "board 2\ninput x = 1\nread x, x\nread x\n");
+    let csv = dir.path().join("in.csv");
+    std::fs::write(&csv, "x\n1\n").expect("written");
+    let out = wb()
+        .arg("run")
+        .arg(&prog)
+        .arg("--batch")
+        .arg(&csv)
+        .output()
+        .expect("wb runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let header: Vec<&str> = text.lines().next().expect("a header").split(',').collect();
+    assert_eq!(header, ["x @3:6", "x @3:9", "x @4", "error"]);
+}
+
+#[test]
+fn syntax_errors_blame_what_is_wrong() {
+    let message = |src: &str| {
+        let out = wb()
+            .args(["check", "-"])
+            .write_stdin(src)
+            .output()
+            .expect("wb runs");
+        assert_eq!(out.status.code(), Some(1));
+        stderr(&out).lines().next().unwrap_or("").to_owned()
+    };
+    assert_eq!(
+        message("board 1\nread 1.5e-3x\n"),
+        "error[wb::syntax]: expected `,` or an operator after the number `1.5e-3`, found `x`"
+    );
+    for src in ["board 3 4\nread 1\n", "board 3 4\rread 1\r"] {
+        assert_eq!(
+            message(src),
+            "error[wb::syntax]: expected a new line or `;` after the number `3`, found `4`",
+            "{src:?}"
+        );
+    }
+    let out = wb()
+        .args(["check", "-"])
+        .write_stdin("board 3\rread 1\r")
+        .output()
+        .expect("wb runs");
+    assert!(
+        stderr(&out).contains("a carriage return alone"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        message("board 1\nrepeat 18446744073709551616 { read 1 }\n"),
+        "error[wb::syntax]: `repeat` takes at most 18446744073709551615 times, found `18446744073709551616`"
+    );
+}
