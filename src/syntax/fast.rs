@@ -1,11 +1,13 @@
 //! The fast path: a hand-written reader for the statements that make up
 //! almost every line — `write`, `read` and `forget` with plain expressions —
-//! and for the `board` and `input` declarations that open most programs.
+//! and for the `board`, `input` and `stream` declarations that open most
+//! programs (a stream's default list of a million numbers then costs its
+//! numbers, not pest's tokens).
 //!
 //! `grammar/wb.pest` stays the single definition of the syntax. This reader
 //! accepts a subset of it and builds exactly the items the pest path builds
-//! (it shares the precedence pass, [`Shunt`]); on anything else — a `stream`
-//! declaration, a block, a malformed number, an error of any kind — it backs
+//! (it shares the precedence pass, [`Shunt`]); on anything else — a block,
+//! a malformed number, an error of any kind — it backs
 //! out without a trace and pest parses the item, so every diagnostic still
 //! comes from the grammar. `tests/parser_agreement.rs` checks the two paths
 //! give identical programs.
@@ -219,6 +221,7 @@ impl Reader<'_, '_> {
         let kind = match &self.src[s..e] {
             "board" => return self.board(start),
             "input" => return self.input(start),
+            "stream" => return self.stream(start),
             "write" => self.write()?,
             "read" => {
                 let mut exprs = vec![self.expr()?];
@@ -279,6 +282,57 @@ impl Reader<'_, '_> {
         let span = self.span(start);
         self.end()?;
         Some(Item::Input(decls, span))
+    }
+
+    /// `stream x = [1, 2], y`, after its keyword.
+    fn stream(&mut self, start: usize) -> Option<Item> {
+        let mut decls = Vec::new();
+        loop {
+            self.ws();
+            let name = self.name()?;
+            let save = (self.pos, self.last_end);
+            self.ws();
+            let default = if self.peek() == Some(b'=') {
+                self.pos += 1;
+                self.last_end = self.pos;
+                Some(self.list()?)
+            } else {
+                (self.pos, self.last_end) = save;
+                None
+            };
+            decls.push(StreamDecl { name, default });
+            if !self.comma() {
+                break;
+            }
+        }
+        let span = self.span(start);
+        self.end()?;
+        Some(Item::Stream(decls, span))
+    }
+
+    /// The grammar's `stream_list`: `[` literals separated by `,` `]`.
+    fn list(&mut self) -> Option<Vec<f64>> {
+        self.ws();
+        if self.peek() != Some(b'[') {
+            return None;
+        }
+        self.pos += 1;
+        self.last_end = self.pos;
+        let mut values = Vec::new();
+        self.ws();
+        if self.peek() != Some(b']') {
+            values.push(self.literal()?.0);
+            while self.comma() {
+                values.push(self.literal()?.0);
+            }
+            self.ws();
+            if self.peek() != Some(b']') {
+                return None;
+            }
+        }
+        self.pos += 1;
+        self.last_end = self.pos;
+        Some(values)
     }
 
     /// The grammar's `literal`: `sign? number`, and its span.
