@@ -437,6 +437,11 @@ fn json_works_on_every_subcommand_that_prints_results() {
             "{labels:?}"
         );
     }
+    // `plan` plans a program that does not check; a syntax error it cannot.
+    let (_dir4, broken) = temp("broken.wb", "board 1\nread (1\n");
+    let diags = json_diagnostics(&["plan", "--json"], &broken);
+    assert_eq!(diags[0]["code"], "wb::syntax", "{diags:?}");
+    assert_eq!(diags[0]["file"], broken.display().to_string().as_str());
     // `check --json` lists the warning too, as `--format json` does.
     let diags = json_diagnostics(&["check", "--json"], &bad);
     assert!(

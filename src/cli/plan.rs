@@ -14,7 +14,9 @@ use wb::diag::{Code, Diagnostic};
 use wb::plan::{self, dataflow, emit, Dataflow, NoPlan, Options, Plan, Stopped};
 use wb::syntax::{self, Item, Names, StmtKind};
 
-use super::{load, output, parse, report, usage_error, Source, EXIT_PROGRAM, EXIT_USAGE};
+use super::{
+    load, output, parse, report, report_as, usage_error, Source, EXIT_PROGRAM, EXIT_USAGE,
+};
 
 #[derive(Args, Debug)]
 pub struct PlanArgs {
@@ -113,7 +115,7 @@ fn dataflow_of(
         let mut names = Names::default();
         let (items, diags) = syntax::parse_items(&source.text, 0, &mut names);
         if !diags.is_empty() {
-            report(&diags, &source);
+            report_as(args.json, &diags, &source);
             return Err(EXIT_PROGRAM);
         }
         let exprs = match items.as_slice() {
@@ -132,11 +134,11 @@ fn dataflow_of(
     let path = args.file.clone().unwrap_or_default();
     let source = match load(&path) {
         Ok(s) => s,
-        Err(e) => return Err(e.handle(|s, d| report(d, s))),
+        Err(e) => return Err(e.handle(|s, d| report_as(args.json, d, s))),
     };
     let mut parsed = ManuallyDrop::new(parse(&source));
     if !parsed.diagnostics.is_empty() {
-        report(&parsed.diagnostics, &source);
+        report_as(args.json, &parsed.diagnostics, &source);
         return Err(EXIT_PROGRAM);
     }
     // The program's own board is not a limit for the plan: check it on the
@@ -149,7 +151,7 @@ fn dataflow_of(
             .filter(|d| d.is_error())
             .cloned()
             .collect();
-        report(&errors, &source);
+        report_as(args.json, &errors, &source);
         return Err(EXIT_PROGRAM);
     }
     let own_board = parsed.program.items.iter().find_map(|i| match i {
@@ -159,7 +161,7 @@ fn dataflow_of(
     let mut flow = match dataflow::from_program_taking_names(&mut parsed.program) {
         Ok(f) => f,
         Err(diags) => {
-            report(&diags, &source);
+            report_as(args.json, &diags, &source);
             return Err(EXIT_PROGRAM);
         }
     };
