@@ -8,9 +8,13 @@
 //! An entry is parsed with its spans offset into the session text, fed to the
 //! incremental [`Checker`], and run by a [`Machine`] resumed from the
 //! session's [`State`]. If anything fails (syntax, check, a run-time error,
-//! Ctrl-C) the checker and the state are restored from a snapshot taken
-//! before the entry: a failing entry changes nothing. The same snapshots,
-//! kept, are what `:undo` goes back to.
+//! Ctrl-C) the state is restored from a copy taken before the entry and the
+//! checker by checking the text again: a failing entry changes nothing.
+//! `:undo` keeps only where each entry began and replays the text.
+//!
+//! Line numbers are the session's: the `board N` line the session adds is
+//! neither shown nor counted (`session_lines`), and a suggestion that edits
+//! only the failed entry says what to type (`in_session_terms`).
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -35,8 +39,10 @@ pub const DEFAULT_CAPACITY: usize = 3;
 struct Snapshot {
     text: Kept,
     /// The checker without its reads table and line index, which are cut
-    /// back or rebuilt from the text.
-    checker: Checker,
+    /// back or rebuilt from the text; `None` for an appended entry, whose
+    /// failure checks the session text again instead (so an entry that
+    /// works copies no checker: its tables are as long as the name table).
+    checker: Option<Checker>,
     state: State,
     capacity: usize,
     hidden: usize,
@@ -291,7 +297,7 @@ impl Session {
             text: kept.clone(),
             hidden: self.hidden,
         };
-        let snapshot = self.snapshot(kept);
+        let snapshot = self.snapshot(kept, false);
         // The entry joins the text now; a failure cuts it back (restore).
         self.text.push_str(&entry);
         self.program.lines.extend(&entry, offset);
@@ -572,7 +578,7 @@ impl Session {
             text: kept.clone(),
             hidden: self.hidden,
         };
-        let snapshot = self.snapshot(kept);
+        let snapshot = self.snapshot(kept, true);
         let items = built.items.clone();
         self.install(built, hidden);
         self.state = State::new(bindings);
@@ -753,12 +759,15 @@ impl Session {
     /// The session as it is now, to restore after a failure (never kept
     /// past the entry). The checker is copied without its reads table and
     /// line index, which grow with the text and are cut back instead.
-    fn snapshot(&mut self, text: Kept) -> Snapshot {
-        let reads = std::mem::take(self.checker.reads_mut());
-        let lines = std::mem::take(self.checker.lines_mut());
-        let checker = self.checker.clone();
-        *self.checker.reads_mut() = reads;
-        *self.checker.lines_mut() = lines;
+    fn snapshot(&mut self, text: Kept, copy_checker: bool) -> Snapshot {
+        let checker = copy_checker.then(|| {
+            let reads = std::mem::take(self.checker.reads_mut());
+            let lines = std::mem::take(self.checker.lines_mut());
+            let checker = self.checker.clone();
+            *self.checker.reads_mut() = reads;
+            *self.checker.lines_mut() = lines;
+            checker
+        });
         Snapshot {
             text,
             checker,
@@ -784,9 +793,26 @@ impl Session {
                 lines = self.program.lines.clone();
             }
         }
-        self.checker = snapshot.checker;
-        *self.checker.reads_mut() = reads_of(&self.program.items);
-        *self.checker.lines_mut() = lines;
+        match snapshot.checker {
+            Some(checker) => {
+                self.checker = checker;
+                *self.checker.reads_mut() = reads_of(&self.program.items);
+                *self.checker.lines_mut() = lines;
+            }
+            // The text as it was checks as it did: check it again.
+            None => match build(
+                self.text.clone(),
+                &mut self.program.names,
+                snapshot.capacity,
+                snapshot.hidden,
+            ) {
+                Ok(built) => self.checker = built.checker,
+                Err(_) => {
+                    *self.checker.reads_mut() = reads_of(&self.program.items);
+                    *self.checker.lines_mut() = lines;
+                }
+            },
+        }
         self.state = snapshot.state;
         self.capacity = snapshot.capacity;
         self.hidden = snapshot.hidden;
