@@ -322,7 +322,54 @@ def startup(args, report):
     report.table("start-up: `wb run examples/whiteboard.wb`, whole process", rows, goals)
 
 
+def timed_stdin(cmd, stdin_path, runs):
+    """Median wall seconds of `cmd` with standard input from `stdin_path`
+    (hyperfine 1.15 cannot redirect it without a shell)."""
+    samples = []
+    for _ in range(runs):
+        with open(stdin_path, "rb") as src:
+            t = time.perf_counter()
+            proc = subprocess.Popen(cmd, stdin=src, stdout=subprocess.DEVNULL)
+            _, status, _ = os.wait4(proc.pid, 0)
+            samples.append(time.perf_counter() - t)
+        if status != 0:
+            raise subprocess.CalledProcessError(status, cmd)
+    return statistics.median(samples)
+
+
+def repl(args, report):
+    """`wb repl < FILE` against `wb run FILE` of the same program (gen.py
+    session): the REPL checks and runs entry by entry what `wb run` does at
+    once. Goals: at most 2x, and 10x the lines in at most 11x the time."""
+    n = int(100_000 * args.scale)
+    script = generate(args.work, "session", n)
+    big = generate(args.work, "session", 10 * n)
+    runs = max(3, args.runs // 2)
+    # The same reads (the REPL also shows the board after each write).
+    ran = subprocess.run([args.wb, "run", script], capture_output=True, text=True, check=True)
+    with open(script, "rb") as src:
+        typed = subprocess.run([args.wb, "repl"], stdin=src, capture_output=True, text=True,
+                               check=True)
+    reads = [l for l in typed.stdout.splitlines() if not l.startswith("[")]
+    if reads != ran.stdout.splitlines():
+        sys.exit("bench: `wb repl < session` does not read what `wb run session` reads")
+    t_run = timed_stdin([args.wb, "run", script], os.devnull, runs)
+    t_repl = timed_stdin([args.wb, "repl"], script, runs)
+    t_big = timed_stdin([args.wb, "repl"], big, max(1, runs // 2))
+    rows = [(f"wb repl < session ({n:,} lines)", t_repl, None),
+            (f"wb run session ({n:,} lines)", t_run, None),
+            (f"wb repl < session ({10 * n:,} lines)", t_big, None)]
+    goals = [(f"wb repl at most 2x wb run ({t_repl / t_run:.2f})", t_repl <= 2 * t_run),
+             (f"10x the lines in at most 11x the time ({t_big / t_repl:.1f}x)",
+              t_big <= 11 * t_repl)]
+    print(f"repl: ratio repl/run {t_repl / t_run:.2f}, 10x lines {t_big / t_repl:.1f}x",
+          flush=True)
+    report.table(f"repl: a session of {n:,} lines piped into `wb repl`, vs `wb run` of it",
+                 rows, goals)
+
+
 WORKLOADS = {"stream": stream, "batch": batch, "parse": parse, "startup": startup}
+WORKLOADS["repl"] = repl
 
 
 def main():

@@ -4,6 +4,8 @@
     python3 bench/gen.py csv N FILE             N input rows for examples/whiteboard.wb
     python3 bench/gen.py program N LANG FILE    a straight-line program of N
                                                 statements; LANG is wb, lua or py
+    python3 bench/gen.py session N FILE         N lines typed into `wb repl`, also a
+                                                program for `wb run` (the REPL workload)
 
 Every generator is seeded, so the same command writes the same file.
 """
@@ -77,11 +79,53 @@ def program(n, lang, path):
         f.write(last)
 
 
+def session(n, path):
+    """A REPL session of about N lines that is also a clean program: each step
+    is, at random (seeded), a new name (written, read into a kept value,
+    forgotten), an overwrite of a kept name, a `read`, or a `repeat` block
+    over several lines; so `wb repl < FILE` and `wb run FILE` do the same
+    work and print the same reads. No line warns."""
+    rng = random.Random(13)
+    kept = [f"w{k}" for k in range(8)]
+    out = ["board 12\n", "input a = 1\n"]
+    out += [f"write {w} = a + {k}\n" for k, w in enumerate(kept)]
+    fresh = 0
+    lines = len(out)
+    while lines < n - 1:
+        r = rng.random()
+        w = rng.choice(kept)
+        if r < 0.45:
+            v = f"v{fresh}"
+            fresh += 1
+            out.append(f"write {v} = a * {rng.randint(1, 9)} + {rng.choice(kept)}\n")
+            out.append(f"write {w} = {w} * 0.5 + {v}\n")
+            out.append(f"forget {v}\n")
+            lines += 3
+        elif r < 0.8:
+            p = rng.choice(kept)
+            out.append(f"write {w} = {w} / 3 - {p} * 0.25 + a\n")
+            lines += 1
+        elif r < 0.93:
+            out.append(f"read {w}\n")
+            lines += 1
+        else:
+            k = rng.randint(2, 5)
+            out.append(f"repeat {k} {{\n")
+            out.append(f"  write {w} = {w} * 0.5 + a\n")
+            out.append("}\n")
+            lines += 3
+    out.append("read " + ", ".join(kept) + "\n")
+    with open(path, "w") as f:
+        f.writelines(out)
+
+
 def main(argv):
     if len(argv) >= 3 and argv[0] == "stream":
         stream(int(argv[1]), argv[2])
     elif len(argv) >= 3 and argv[0] == "csv":
         csv(int(argv[1]), argv[2])
+    elif len(argv) >= 3 and argv[0] == "session":
+        session(int(argv[1]), argv[2])
     elif len(argv) >= 4 and argv[0] == "program":
         program(int(argv[1]), argv[2], argv[3])
     else:

@@ -67,13 +67,13 @@ result = 181
     // The full diagnostic, with the help on what to forget; no colour.
     assert!(
         stderr.starts_with(
-            "error[wb::board_full]: the board is full: `p` needs a slot, and all 3 are taken\n   ╭─[<repl>:6:7]\n"
+            "error[wb::board_full]: the board is full: `p` needs a slot, and all 3 are taken\n   ╭─[<repl>:5:7]\n"
         ),
         "{stderr}"
     );
     assert!(
         stderr.contains(
-            "help: `bd` is never read again (last read on line 5): add `forget bd` before line 6"
+            "help: `bd` is never read again (last read on line 4): type `forget bd`, then try again"
         ),
         "{stderr}"
     );
@@ -182,7 +182,7 @@ fn save_then_run_gives_the_same_reads() {
         .collect();
     assert_eq!(reads, ["result = 181", "t = 181", "t = 362"]);
     assert!(stdout.ends_with(&format!(
-        "saved the session (19 lines) to {}\n",
+        "saved the session (19 lines, its `board` line first) to {}\n",
         path.display()
     )));
     let run = wb().arg("run").arg(&path).output().expect("runs");
@@ -247,8 +247,9 @@ fn every_example_typed_in_reads_what_wb_run_reads() {
     assert!(seen >= 6, "only {seen} examples found");
 }
 
-/// `:gates` shows the session's cell exactly as `wb compile` shows the saved
-/// session.
+/// `:gates` shows the session's cell exactly as `wb compile` shows the
+/// lines typed (the session's line numbers leave out its `board` line: the
+/// same lines compiled with `--capacity 3`).
 #[test]
 fn gates_is_wb_compile_of_the_session() {
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -266,12 +267,14 @@ fn gates_is_wb_compile_of_the_session() {
         .split_once("3 units")
         .map(|(_, t)| format!("3 units{t}"))
         .unwrap_or_else(|| panic!("no gate table in:\n{gates}"));
-    wb().arg("repl")
-        .write_stdin(format!("{session}:save {}\n", path.display()))
-        .assert()
-        .success();
-    let compiled = wb().arg("compile").arg(&path).output().expect("runs");
+    std::fs::write(&path, session).expect("written");
+    let compiled = wb()
+        .args(["compile", "--capacity", "3"])
+        .arg(&path)
+        .output()
+        .expect("runs");
     assert!(compiled.status.success());
     assert_eq!(table, String::from_utf8_lossy(&compiled.stdout));
     assert!(table.contains("u[2] ← h[1] + a"), "{table}");
+    assert!(table.contains("u[0]  ac (2–6)"), "{table}");
 }

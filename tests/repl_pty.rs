@@ -213,3 +213,26 @@ fn two_sessions_append_to_one_history() {
     c.send(":quit\r");
     c.session.expect(Eof).expect("wb repl ends on :quit");
 }
+
+/// A history that is not a regular file is not read: `/dev/zero` would be
+/// read until memory ran out, a FIFO would block the start-up. Both give a
+/// warning and a prompt at once.
+#[test]
+fn a_history_that_is_not_a_regular_file_is_not_read() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let fifo = dir.path().join("fifo");
+    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).expect("a path");
+    // SAFETY: `c` is a valid NUL-terminated path for the call's duration.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+    for history in [std::path::Path::new("/dev/zero"), fifo.as_path()] {
+        let mut t = Term::start(history);
+        t.expect("wb 0/3> ");
+        t.send("read 6 * 7\r");
+        let shown = t.expect("wb 0/3> ");
+        assert!(shown.contains("6 * 7 = 42"), "{shown}");
+        let all = screen(&t.seen);
+        assert!(all.contains("it is not a regular file"), "{all}");
+        t.send(":quit\r");
+        t.session.expect(Eof).expect("wb repl ends on :quit");
+    }
+}

@@ -252,6 +252,12 @@ impl Checker {
         self.lines = lines;
     }
 
+    /// The line index, to grow it as the text grows (the REPL appends an
+    /// entry's lines instead of indexing the session again).
+    pub fn lines_mut(&mut self) -> &mut LineIndex {
+        &mut self.lines
+    }
+
     /// The declarations so far.
     pub fn symbols(&self) -> &Symbols {
         &self.symbols

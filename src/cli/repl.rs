@@ -34,6 +34,11 @@ pub fn repl(args: ReplArgs) -> i32 {
             return EXIT_PROGRAM;
         }
     };
+    // A file with an error is loaded up to the error's line, the error
+    // shown against the file's name; then the session goes on (as
+    // `python -i` does). Fed from a pipe, the session then exits 1 at its
+    // end, as for any entry that failed (docs/cli.md).
+    let mut file_failed = false;
     if let Some(path) = &args.file {
         let source = match load(path) {
             Ok(s) => s,
@@ -41,19 +46,25 @@ pub fn repl(args: ReplArgs) -> i32 {
         };
         let mut stdout = std::io::stdout();
         let mut printer = repl::script::Printer::new(&mut stdout, session.interrupt_flag());
-        let mut outcome = session.load(&source.text, &mut printer);
+        let name = path.display().to_string();
+        let mut outcome = session.load_file(&source.text, &name, &mut printer);
         if outcome.status == Status::Done {
             // `--capacity` with a file: the file's board, resized (if it fits).
             if let Some(n) = args.capacity.filter(|&n| n != session.capacity()) {
                 outcome = session.eval(&format!("board {n}"));
             }
         }
-        printer.write(&outcome.stdout());
         printer.flush();
         eprint!("{}", outcome.stderr(style));
-        if outcome.status != Status::Done {
+        printer.write(&outcome.stdout());
+        printer.flush();
+        if let Some(e) = printer.failure.take() {
+            if e.kind() != std::io::ErrorKind::BrokenPipe {
+                eprintln!("error: cannot write the output: {e}");
+            }
             return EXIT_PROGRAM;
         }
+        file_failed = outcome.status != Status::Done;
     }
     if interactive {
         repl::editor::run(&mut session, style)
@@ -62,6 +73,11 @@ pub fn repl(args: ReplArgs) -> i32 {
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
         let mut err = std::io::stderr();
-        repl::script::run(&mut session, stdin.lock(), &mut out, &mut err)
+        let code = repl::script::run(&mut session, stdin.lock(), &mut out, &mut err);
+        if code == 0 && file_failed {
+            EXIT_PROGRAM
+        } else {
+            code
+        }
     }
 }

@@ -16,7 +16,7 @@ use super::outcome::{Outcome, Status};
 use super::session::Session;
 
 /// Every command, with what it does (the `:help` text and Tab completion).
-pub const COMMANDS: [(&str, &str); 12] = [
+pub const COMMANDS: [(&str, &str); 13] = [
     (":board", "show the board"),
     (
         ":check",
@@ -44,6 +44,10 @@ pub const COMMANDS: [(&str, &str); 12] = [
         ":load FILE — replace the session with a program, run from an empty board",
     ),
     (":reset", "empty the board and the session (the size stays)"),
+    (
+        ":set",
+        ":set NAME=VALUE — give an input a new value (read as `--set` reads it) and run the session again",
+    ),
     (":help", "this list"),
     (":quit", "leave (Ctrl-D does too)"),
     (":q", "leave"),
@@ -56,7 +60,7 @@ impl Session {
             Some((n, a)) => (n, a.trim()),
             None => (command, ""),
         };
-        let takes_file = matches!(name, "save" | "load");
+        let takes_file = matches!(name, "save" | "load" | "set");
         if !arg.is_empty() && !takes_file {
             return Outcome::error(format!("`:{name}` takes no argument"));
         }
@@ -89,6 +93,8 @@ impl Session {
                 },
                 None => Outcome::error("nothing to undo"),
             },
+            "set" if arg.is_empty() => Outcome::error("`:set` needs NAME=VALUE, as in `:set a=2`"),
+            "set" => self.set_input(arg),
             "save" | "load" if arg.is_empty() => Outcome::error(format!(
                 "`:{name}` needs a file name, as in `:{name} session.wb`"
             )),
@@ -218,10 +224,8 @@ impl Session {
         match written {
             Ok(()) => Outcome {
                 output: format!(
-                    "saved the session ({} lines) to {}\n",
-                    self.program()
-                        .lines
-                        .line(self.text().len().saturating_sub(1)),
+                    "saved the session ({} lines, its `board` line first) to {}\n",
+                    self.text().lines().count(),
                     path.display()
                 ),
                 ..Outcome::default()

@@ -213,6 +213,10 @@ pub fn history_path() -> Option<PathBuf> {
         .map(|d| d.join("wb").join("history"))
 }
 
+/// The largest history file read at start-up (rustyline keeps 100 entries
+/// by default; a file far larger is not a history this session wrote).
+pub const MAX_HISTORY_BYTES: u64 = 16 * 1024 * 1024;
+
 /// The history file, written after every entry; a failure to write it is a
 /// warning, shown once.
 struct History {
@@ -232,6 +236,30 @@ impl History {
                     h.warn(&path, &e.to_string());
                     return h;
                 }
+            }
+            // Only a regular file, and not a huge one: `/dev/zero` would be
+            // read until memory ran out, a FIFO would block the start-up.
+            match std::fs::metadata(&path) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return h,
+                Err(e) => {
+                    h.warn(&path, &e.to_string());
+                    return h;
+                }
+                Ok(m) if !m.is_file() => {
+                    h.warn(&path, "it is not a regular file");
+                    return h;
+                }
+                Ok(m) if m.len() > MAX_HISTORY_BYTES => {
+                    h.warn(
+                        &path,
+                        &format!(
+                            "it is larger than {} MiB",
+                            MAX_HISTORY_BYTES / (1024 * 1024)
+                        ),
+                    );
+                    return h;
+                }
+                Ok(_) => {}
             }
             match rl.load_history(&path) {
                 Ok(()) => {}

@@ -3,6 +3,7 @@
 use crate::diag::{self, Diagnostic, Style};
 use crate::interp::Read;
 use crate::number;
+use crate::syntax::Span;
 
 use super::session::SOURCE_NAME;
 
@@ -27,6 +28,13 @@ pub struct Outcome {
     /// An error that is not about the program (an unknown command, a file
     /// that cannot be written).
     pub error: Option<String>,
+    /// How many bytes at the start of [`Outcome::source`] are the `board N`
+    /// line the session added itself: not shown, and not counted in line
+    /// numbers (`None` and `Some(0)`: every line is shown).
+    pub hidden: Option<usize>,
+    /// The name the diagnostics give the source: `<repl>` unless set (the
+    /// file's name, for a file loaded with `wb repl FILE`).
+    pub name: Option<String>,
 }
 
 /// How an entry ended.
@@ -92,12 +100,39 @@ impl Outcome {
     /// What goes to standard error: the diagnostics rendered in full, then
     /// the error message.
     pub fn stderr(&self, style: Style) -> String {
-        let mut out = diag::render_many(&self.diagnostics, SOURCE_NAME, &self.source, style);
+        let name = self.name.as_deref().unwrap_or(SOURCE_NAME);
+        let hidden = self.hidden.unwrap_or(0);
+        let mut out =
+            if hidden > 0 && hidden <= self.source.len() && self.source.is_char_boundary(hidden) {
+                let shown: Vec<Diagnostic> = self
+                    .diagnostics
+                    .iter()
+                    .map(|d| without_prefix(d, hidden))
+                    .collect();
+                diag::render_many(&shown, name, &self.source[hidden..], style)
+            } else {
+                diag::render_many(&self.diagnostics, name, &self.source, style)
+            };
         if let Some(e) = &self.error {
             out.push_str(&format!("error: {e}\n"));
         }
         out
     }
+}
+
+/// `d` against its source without the first `hidden` bytes: spans move
+/// back, and a label in the cut part goes.
+fn without_prefix(d: &Diagnostic, hidden: usize) -> Diagnostic {
+    let mut d = d.clone();
+    let h = hidden as u32;
+    d.labels.retain(|l| l.span.start >= h);
+    for l in &mut d.labels {
+        l.span = Span::new((l.span.start - h) as usize, (l.span.end - h) as usize);
+    }
+    if !d.labels.is_empty() && !d.labels.iter().any(|l| l.primary) {
+        d.labels[0].primary = true;
+    }
+    d
 }
 
 /// A read as `wb run` prints it: `result = 181`.
