@@ -96,14 +96,17 @@ fn a_million_reads_stream_in_bounded_memory() {
     std::fs::write(&path, "board 1\nrepeat 1000000 {\n  read 1\n}\n").unwrap();
     // 1 M reads held until the end took over 600 MB; streamed, the run fits
     // in a 200 MB address space with room to spare.
-    let script = format!(
-        "ulimit -v 200000; exec {} run --json {} | wc -c",
-        env!("CARGO_BIN_EXE_wb"),
-        path.display()
-    );
-    let out = Command::new("sh").args(["-c", &script]).output().unwrap();
-    let bytes: u64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
-    assert!(bytes > 30_000_000, "{bytes} bytes");
+    for engine in ["interp", "cell"] {
+        let script = format!(
+            "ulimit -v 200000; {} run --json --engine {engine} {} | wc -c",
+            env!("CARGO_BIN_EXE_wb"),
+            path.display()
+        );
+        let out = Command::new("sh").args(["-c", &script]).output().unwrap();
+        let bytes: u64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+        // Every read was written: `{"text":"1","line":3,"value":1}` and a comma, 32 bytes.
+        assert!(bytes >= 32_000_000, "{engine}: {bytes} bytes");
+    }
 }
 
 #[test]
@@ -111,24 +114,26 @@ fn a_reader_that_stops_stops_the_run() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p.wb");
     std::fs::write(&path, "board 1\nrepeat 100000000000 {\n  read 1\n}\n").unwrap();
-    let mut child = wb()
-        .args(["run", "--json"])
-        .arg(&path)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut head = [0u8; 100];
-    child
-        .stdout
-        .as_mut()
-        .unwrap()
-        .read_exact(&mut head)
-        .unwrap();
-    assert!(head.starts_with(b"{\"reads\":[{\"text\":\"1\""));
-    drop(child.stdout.take());
-    // Were the run not stopped by the closed pipe, it would take hours.
-    let status = child.wait().unwrap();
-    assert!(status.code().is_some(), "{status:?}");
+    for engine in ["interp", "cell"] {
+        let mut child = wb()
+            .args(["run", "--json", "--engine", engine])
+            .arg(&path)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut head = [0u8; 100];
+        child
+            .stdout
+            .as_mut()
+            .unwrap()
+            .read_exact(&mut head)
+            .unwrap();
+        assert!(head.starts_with(b"{\"reads\":[{\"text\":\"1\""));
+        drop(child.stdout.take());
+        // Were the run not stopped by the closed pipe, it would take hours.
+        let status = child.wait().unwrap();
+        assert!(status.code().is_some(), "{engine}: {status:?}");
+    }
 }
 
 #[test]

@@ -311,3 +311,25 @@ fn it_listens_on_loopback_only() {
     assert_eq!(out.status.code(), Some(2), "the port is taken");
     assert!(String::from_utf8_lossy(&out.stderr).contains("127.0.0.1"));
 }
+
+#[test]
+fn a_slow_run_is_stopped_by_the_time_limit() {
+    let s = start(WHITEBOARD);
+    // Few statements, each of 100 000 additions: the step limit is far,
+    // the 2 s limit is not.
+    let sum = vec!["1"; 100_000].join("+");
+    let text = format!("board 1\nrepeat 100000 {{\n  write a = {sum}\n  forget a\n}}\n");
+    let body = serde_json::json!({ "text": text }).to_string();
+    let started = std::time::Instant::now();
+    let (code, out) = post(s.port, "/api/run", &body);
+    assert_eq!(code, 200);
+    let v = json(&out);
+    let error = v["diagnostics"]
+        .as_array()
+        .and_then(|ds| ds.iter().find(|d| d["severity"] == "error"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(error["code"], "wb::interrupted", "{error}");
+    assert!(error["message"].as_str().unwrap().contains("longer than 2 s"));
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+}
