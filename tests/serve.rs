@@ -330,6 +330,9 @@ fn a_slow_run_is_stopped_by_the_time_limit() {
         .cloned()
         .unwrap_or_default();
     assert_eq!(error["code"], "wb::interrupted", "{error}");
-    assert!(error["message"].as_str().unwrap().contains("longer than 2 s"));
+    assert!(error["message"]
+        .as_str()
+        .unwrap()
+        .contains("longer than 2 s"));
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
 }
