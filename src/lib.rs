@@ -40,6 +40,7 @@ pub mod number;
 pub mod picture;
 pub mod plan;
 pub mod repl;
+pub mod serve;
 pub mod suggest;
 pub mod syntax;
 pub mod trace;

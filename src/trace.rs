@@ -19,6 +19,8 @@
 //! ever widens (up to what the width allows), so a long loop streams out
 //! without being held in memory.
 
+pub mod json;
+
 use std::collections::HashMap;
 use std::io::Write;
 
@@ -454,7 +456,7 @@ fn board_title(capacity: usize, peak: usize) -> String {
 }
 
 /// A statement's first line, or a loop's header with `{ … }`.
-fn head(stmt: &Stmt, src: &str) -> String {
+pub(crate) fn head(stmt: &Stmt, src: &str) -> String {
     let text = stmt.span.text(src);
     match &stmt.kind {
         StmtKind::Each { .. } | StmtKind::Repeat { .. } => {
@@ -480,7 +482,7 @@ fn walk(stmt: &Stmt, src: &str, depth: usize, w: &mut usize, depths: &mut HashMa
 /// The board names a write read, in order, each once: those of its value
 /// (unless a closed `when` skipped it), of its gate, and the old value a
 /// soft gate blends with.
-fn reads_of(stmt: &Stmt, machine: &Machine) -> Vec<NameId> {
+pub(crate) fn reads_of(stmt: &Stmt, machine: &Machine) -> Vec<NameId> {
     let StmtKind::Write {
         target,
         value,

@@ -22,7 +22,7 @@ fn json_keys_come_in_the_documented_order() {
         .assert()
         .success()
         .stdout(
-            "{\"reads\":[{\"text\":\"result\",\"line\":14,\"value\":181}],\"capacity\":3,\"peak\":3}\n",
+            "{\"reads\":[{\"text\":\"result\",\"line\":14,\"value\":181}],\"diagnostics\":[],\"capacity\":3,\"peak\":3}\n",
         );
     let out = wb()
         .args(["check", "--format", "json", "examples/errors/overflow.wb"])

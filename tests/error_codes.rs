@@ -215,7 +215,13 @@ fn missing_input_lists_every_missing_value() {
         .output()
         .expect("wb runs");
     let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    let message = json["diagnostics"][0]["message"].as_str().unwrap_or("");
+    // Warnings come first (`d` and `y` are never read), then the error.
+    let error = json["diagnostics"]
+        .as_array()
+        .and_then(|ds| ds.iter().find(|d| d["severity"] == "error"))
+        .cloned()
+        .unwrap_or_default();
+    let message = error["message"].as_str().unwrap_or("");
     assert!(
         message.contains("`a`") && message.contains("`c`") && message.contains("`x`"),
         "{message}"

@@ -12,6 +12,7 @@ mod plan;
 mod repl;
 mod report;
 mod run;
+mod serve;
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Read as _};
@@ -108,6 +109,8 @@ enum Command {
     Fmt(fmt::FmtArgs),
     /// The language server for editors, on standard input and output.
     Lsp(lsp::LspArgs),
+    /// The whiteboard in the browser: edit, check, run step by step, see the gates.
+    Serve(serve::ServeArgs),
 }
 
 /// Runs the command line; returns the exit code.
@@ -138,6 +141,7 @@ pub fn main() -> i32 {
         Command::Export(args) => export::export(args),
         Command::Fmt(args) => fmt::fmt(args),
         Command::Lsp(args) => lsp::lsp(args),
+        Command::Serve(args) => serve::serve(args),
     }
 }
 

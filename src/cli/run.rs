@@ -12,6 +12,7 @@ use wb::diag::Diagnostic;
 use wb::interp::{self, Limits, Machine, Observer, Overrides, Read};
 use wb::number;
 use wb::syntax::LineIndex;
+use wb::trace::json::JsonRun;
 use wb::trace::Trace;
 
 use super::{load, output, parse, report, usage_error, Source, EXIT_PROGRAM, EXIT_USAGE};
@@ -29,12 +30,14 @@ pub struct RunArgs {
     /// Run with this many slots instead of the program's `board N`.
     #[arg(long, value_name = "N", value_parser = super::capacity)]
     capacity: Option<usize>,
-    /// Print one JSON object: reads, capacity, peak (or diagnostics).
+    /// Print one JSON object, streamed: reads as they happen, then
+    /// diagnostics (warnings too), capacity, peak (docs/json.md).
     #[arg(long)]
     json: bool,
     /// Show the board after every statement (with `--engine cell`, the
-    /// cell state after every step).
-    #[arg(long, conflicts_with = "json")]
+    /// cell state after every step); with `--json`, the trace as data
+    /// (`"trace_version": 1`, interpreter only).
+    #[arg(long)]
     trace: bool,
     /// Lay `--trace` out in N columns (default: the terminal's width, 80
     /// when standard output is not a terminal; at least 40).
@@ -80,7 +83,7 @@ enum EngineKind {
 pub fn run(args: RunArgs) -> i32 {
     let source = match load(&args.file) {
         Ok(s) => s,
-        Err(e) => return e.handle(|source, diags| fail(&args, source, diags, None, &[])),
+        Err(e) => return e.handle(|source, diags| fail(&args, source, diags, None)),
     };
     let overrides = match overrides(&args) {
         Ok(o) => o,
@@ -91,13 +94,17 @@ pub fn run(args: RunArgs) -> i32 {
     };
     let parsed = parse(&source);
     if !parsed.diagnostics.is_empty() {
-        fail(&args, &source, &parsed.diagnostics, None, &[]);
+        fail(&args, &source, &parsed.diagnostics, None);
         return EXIT_PROGRAM;
     }
     let program = parsed.program;
-    let analysis = check::check(&program, args.capacity);
+    let mut analysis = check::check(&program, args.capacity);
+    if args.json && !analysis.diagnostics.is_empty() {
+        // The same diagnostics, fixes and help as `wb check --format json`.
+        analysis = for_json(&program, &source.text, args.capacity);
+    }
     if analysis.has_errors() {
-        fail(&args, &source, &analysis.diagnostics, Some(&analysis), &[]);
+        fail(&args, &source, &analysis.diagnostics, Some(&analysis));
         return EXIT_PROGRAM;
     }
     if !args.json && !analysis.diagnostics.is_empty() {
@@ -114,6 +121,10 @@ pub fn run(args: RunArgs) -> i32 {
         for u in unknown {
             usage_error(&u);
         }
+        return EXIT_USAGE;
+    }
+    if args.json && args.trace && args.engine == EngineKind::Cell {
+        usage_error("`--json --trace` needs `--engine interp`: the trace as data is the interpreter's, statement by statement");
         return EXIT_USAGE;
     }
     if args.engine == EngineKind::Cell || args.batch.is_some() {
@@ -135,7 +146,13 @@ pub fn run(args: RunArgs) -> i32 {
     let (bindings, stream_files) = match bound {
         Ok(b) => b,
         Err(d) => {
-            fail(&args, &source, &[d], Some(&analysis), &[]);
+            let mut diags = if args.json {
+                analysis.diagnostics.clone()
+            } else {
+                Vec::new()
+            };
+            diags.push(d);
+            fail(&args, &source, &diags, Some(&analysis));
             return EXIT_PROGRAM;
         }
     };
@@ -165,6 +182,16 @@ pub fn run(args: RunArgs) -> i32 {
     };
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(output::Stopping::new(stdout.lock()));
+    if args.json {
+        let mut printer = if args.trace {
+            JsonRun::with_trace(&mut out, &program, &source.text)
+        } else {
+            JsonRun::new(&mut out)
+        };
+        let result = machine.run(&program.items, &mut printer, limits);
+        let peak = machine.peak();
+        return finish_json(&source, &analysis, printer, result.map(|()| peak));
+    }
     if args.trace {
         let mut trace = Trace::new(&mut out, &program, &source.text, capacity, analysis.peak)
             .with_width(wb::layout::stdout_width(args.width));
@@ -187,60 +214,102 @@ pub fn run(args: RunArgs) -> i32 {
     }
     let mut printer = Printer {
         out: &mut out,
-        json: args.json,
-        reads: Vec::new(),
         stop,
         error: None,
     };
     let result = machine.run(&program.items, &mut printer, limits);
-    let peak = machine.peak();
-    let Printer { reads, error, .. } = printer;
-    finish(
-        &args,
-        &source,
-        &analysis,
-        (reads, error),
-        out,
-        result.map(|()| peak),
-    )
+    let Printer { error, .. } = printer;
+    finish(&source, error, out, result.map(|_| ()))
 }
 
-/// Ends a run: the JSON object or the diagnostic, and the exit code. Output
-/// that could not be written decides the exit code first.
+/// Ends a run: the diagnostic, and the exit code. Output that could not be
+/// written decides the exit code first.
 fn finish(
-    args: &RunArgs,
     source: &Source,
-    analysis: &Analysis,
-    (reads, error): (Vec<Read>, Option<std::io::Error>),
+    error: Option<std::io::Error>,
     mut out: BufWriter<output::Stopping<std::io::StdoutLock<'_>>>,
-    result: Result<usize, Diagnostic>,
+    result: Result<(), Diagnostic>,
 ) -> i32 {
-    let written = match error {
-        Some(e) => Err(e),
-        None => match &result {
-            Ok(peak) if args.json => {
-                let obj = json!({
-                    "reads": reads.iter().map(read_json).collect::<Vec<_>>(),
-                    "capacity": analysis.capacity.unwrap_or(0),
-                    "peak": peak,
-                });
-                writeln!(out, "{obj}").and_then(|()| out.flush())
-            }
-            _ => out.flush(),
-        },
-    };
+    let written = error.map_or_else(|| out.flush(), Err);
     if let Err(e) = written {
         return output::failed(&e);
     }
     drop(out);
     match result {
-        Ok(_) => 0,
+        Ok(()) => 0,
         Err(d) => {
             let code = exit_code(&d);
-            fail(args, source, &[d], Some(analysis), &reads);
+            report(&[d], source);
             code
         }
     }
+}
+
+/// Ends a `--json` run: the object's tail (the check's warnings, the run's
+/// error, the summary) and the exit code. Output that could not be written
+/// decides the exit code first.
+fn finish_json(
+    source: &Source,
+    analysis: &Analysis,
+    printer: JsonRun<'_, '_>,
+    result: Result<usize, Diagnostic>,
+) -> i32 {
+    let lines = LineIndex::new(&source.text);
+    if let Some(e) = printer.error() {
+        // Output stopped: the run stopped with it; nothing more is written.
+        let e = std::io::Error::new(e.kind(), e.to_string());
+        drop(printer);
+        return output::failed(&e);
+    }
+    let mut diags = analysis.diagnostics.clone();
+    let (summary, code) = match &result {
+        Ok(peak) => (
+            vec![
+                ("capacity", json!(analysis.capacity.unwrap_or(0))),
+                ("peak", json!(peak)),
+            ],
+            0,
+        ),
+        Err(d) => {
+            diags.push(d.clone());
+            (summary_of(Some(analysis), &lines, d.index), exit_code(d))
+        }
+    };
+    match printer.finish(&diags, &source.text, &lines, &summary) {
+        Ok(()) => code,
+        Err(e) => output::failed(&e),
+    }
+}
+
+/// The check as `wb check --format json` reports it: fixes laid out and
+/// followed, the help of the fewest slots of any order.
+fn for_json(program: &wb::syntax::Program, text: &str, capacity: Option<usize>) -> Analysis {
+    let mut analysis = check::check_source(program, text, capacity);
+    let fewest = wb::plan::statements::fewest_slots(program, wb::plan::statements::CHECK_LIMITS);
+    wb::plan::statements::advise(&fewest, &mut analysis);
+    analysis
+}
+
+/// The keys after `diagnostics` of a failed run's object.
+fn summary_of(
+    analysis: Option<&Analysis>,
+    lines: &LineIndex,
+    index: Option<u64>,
+) -> Vec<(&'static str, Value)> {
+    let mut summary = Vec::new();
+    if let Some(a) = analysis {
+        summary.push(("capacity", json!(a.capacity)));
+        summary.push(("peak", json!(a.peak)));
+        summary.push((
+            "peak_line",
+            json!(a.peak_span.map(|s| lines.line(s.start as usize))),
+        ));
+        summary.push(("min_capacity", json!(a.min_capacity)));
+    }
+    if let Some(i) = index {
+        summary.push(("index", json!(i)));
+    }
+    summary
 }
 
 /// `--engine cell`: the same output as the interpreter, from the cell.
@@ -255,7 +324,13 @@ fn run_cell(
     let compiled = match wb::cell::compile(program, analysis, &source.text) {
         Ok(c) => c,
         Err(d) => {
-            fail(args, source, &[d], Some(analysis), &[]);
+            let mut diags = if args.json {
+                analysis.diagnostics.clone()
+            } else {
+                Vec::new()
+            };
+            diags.push(d);
+            fail(args, source, &diags, Some(analysis));
             return EXIT_PROGRAM;
         }
     };
@@ -278,17 +353,20 @@ fn run_cell(
         );
     }
     let stop = output::interrupt_flag();
+    let mut engine = wb::cell::Engine::with_chunk(&compiled, 1).with_stop(stop);
+    if args.json {
+        let mut printer = JsonRun::new(&mut out);
+        let result = engine.run_one_with_files(bindings, files, &mut printer);
+        return finish_json(source, analysis, printer, result);
+    }
     let mut printer = Printer {
         out: &mut out,
-        json: args.json,
-        reads: Vec::new(),
         stop,
         error: None,
     };
-    let mut engine = wb::cell::Engine::with_chunk(&compiled, 1).with_stop(stop);
     let result = engine.run_one_with_files(bindings, files, &mut printer);
-    let Printer { reads, error, .. } = printer;
-    finish(args, source, analysis, (reads, error), out, result)
+    let Printer { error, .. } = printer;
+    finish(source, error, out, result.map(|_| ()))
 }
 
 /// The exit code of a run that failed: a bad `--stream x=@file` is the
@@ -302,11 +380,9 @@ pub(super) fn exit_code(d: &Diagnostic) -> i32 {
     }
 }
 
-/// Prints reads as they come (`TEXT = VALUE`), or keeps them for `--json`.
+/// Prints reads as they come (`TEXT = VALUE`).
 struct Printer<'a, W: Write> {
     out: &'a mut W,
-    json: bool,
-    reads: Vec<Read>,
     stop: &'a AtomicBool,
     /// The first write error; output stops there.
     error: Option<std::io::Error>,
@@ -314,10 +390,6 @@ struct Printer<'a, W: Write> {
 
 impl<W: Write> Observer for Printer<'_, W> {
     fn read(&mut self, read: Read) {
-        if self.json {
-            self.reads.push(read);
-            return;
-        }
         if self.error.is_some() {
             return;
         }
@@ -329,44 +401,18 @@ impl<W: Write> Observer for Printer<'_, W> {
     }
 }
 
-fn read_json(r: &Read) -> Value {
-    let mut o = json!({ "text": r.text, "line": r.line, "value": number::to_json(r.value) });
-    if let Some(i) = r.index {
-        o["index"] = json!(i);
-    }
-    o
-}
-
-/// Reports a failure: rendered on standard error, or as one JSON object on
-/// standard output with `--json`.
-fn fail(
-    args: &RunArgs,
-    source: &Source,
-    diags: &[Diagnostic],
-    analysis: Option<&Analysis>,
-    reads: &[Read],
-) {
+/// Reports a failure before the run: rendered on standard error, or as one
+/// JSON object on standard output with `--json` (no reads).
+fn fail(args: &RunArgs, source: &Source, diags: &[Diagnostic], analysis: Option<&Analysis>) {
     if !args.json {
         report(diags, source);
         return;
     }
     let lines = LineIndex::new(&source.text);
-    let mut obj = json!({
-        "diagnostics": diags.iter().map(|d| d.to_json(&source.text, &lines)).collect::<Vec<_>>(),
-    });
-    if !reads.is_empty() {
-        obj["reads"] = json!(reads.iter().map(read_json).collect::<Vec<_>>());
-    }
-    if let Some(a) = analysis {
-        obj["capacity"] = json!(a.capacity);
-        obj["peak"] = json!(a.peak);
-        obj["peak_line"] = json!(a.peak_span.map(|s| lines.line(s.start as usize)));
-        obj["min_capacity"] = json!(a.min_capacity);
-    }
-    if let Some(i) = diags.iter().find_map(|d| d.index) {
-        obj["index"] = json!(i);
-    }
-    let _ = output::print(&format!("{obj}\n"));
+    let summary = summary_of(analysis, &lines, diags.iter().find_map(|d| d.index));
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let _ = JsonRun::new(&mut out).finish(diags, &source.text, &lines, &summary);
 }
 
 /// `--set` and `--stream` values, parsed, and the streams to read from

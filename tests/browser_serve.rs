@@ -1,0 +1,183 @@
+//! `wb serve`'s page in headless Chromium: the page drives itself
+//! (`#test=N`, page.js's `selfTest`) through what a learner does — type the
+//! overflowing article program, see the `board_full` underline (stage 1),
+//! apply the quick fix (2), run and step to the end (3) — and the test reads
+//! the DOM Chromium dumps: the underline, the fixed text, `result = 181`,
+//! the last step. A screenshot of each stage is checked not blank and, with
+//! `WB_REGENERATE=1`, kept in `docs/pictures/serve-*.png`.
+//!
+//! Chromium is `$WB_CHROMIUM`, else `/usr/bin/chromium` (installed by
+//! `scripts/setup-chromium.sh`). Without it the tests skip with a message,
+//! except under `CI=true`, where they fail.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+fn chromium() -> Option<PathBuf> {
+    let path = std::env::var_os("WB_CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    if path.exists() {
+        return Some(path);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!(
+            "{} is missing and CI=true: run scripts/setup-chromium.sh",
+            path.display()
+        );
+    }
+    eprintln!(
+        "skipped: no Chromium at {} (run scripts/setup-chromium.sh, or set WB_CHROMIUM)",
+        path.display()
+    );
+    None
+}
+
+struct Server(Child, String);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve() -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wb"))
+        .args(["serve", "examples/whiteboard.wb"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned();
+    Server(child, url)
+}
+
+fn browse(browser: &Path, args: &[String], url: &str) -> (String, String) {
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=20000",
+            "--window-size=1400,1000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(args)
+        .arg(url)
+        .output()
+        .expect("chromium runs");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn errors(log: &str) -> Vec<&str> {
+    log.lines()
+        .filter(|l| l.contains("Uncaught") || l.contains(":CONSOLE") || l.contains("Refused to"))
+        .collect()
+}
+
+/// Pixels that are not near-white, and all pixels.
+fn inked(png_path: &Path) -> (usize, usize) {
+    let decoder = png::Decoder::new(BufReader::new(std::fs::File::open(png_path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let channels = info.color_type.samples();
+    let px = &buf[..info.buffer_size()];
+    let total = px.len() / channels;
+    let inked = px
+        .chunks(channels)
+        .filter(|p| p.iter().take(3).any(|&c| c < 235))
+        .count();
+    (inked, total)
+}
+
+fn stage(dom: &str) -> Option<&str> {
+    let at = dom.find("data-stage=\"")? + "data-stage=\"".len();
+    dom.get(at..at + 1)
+}
+
+#[test]
+fn a_learner_types_the_overflow_fixes_it_runs_and_steps_to_181() {
+    let Some(browser) = chromium() else { return };
+    let server = serve();
+    // Stage 1: the underline.
+    let (dom, log) = browse(
+        &browser,
+        &["--dump-dom".into()],
+        &format!("{}#test=1", server.1),
+    );
+    assert!(errors(&log).is_empty(), "console: {:?}", errors(&log));
+    assert_eq!(stage(&dom), Some("1"), "{dom}");
+    assert!(
+        dom.contains("class=\"err\"") || dom.contains("err\">") || dom.contains(" err"),
+        "an underline"
+    );
+    assert!(dom.contains("data-code=\"wb::board_full\""));
+    assert!(dom.contains("Fix: "), "a quick fix button");
+    // Stage 2: the fix applied, the check passes.
+    let (dom, _) = browse(
+        &browser,
+        &["--dump-dom".into()],
+        &format!("{}#test=2", server.1),
+    );
+    assert_eq!(stage(&dom), Some("2"), "{dom}");
+    assert!(!dom.contains("data-code=\"wb::board_full\""));
+    assert!(dom.contains("the check passes"));
+    assert!(dom.contains("forget bd"), "the fix's forget is in the text");
+    // Stage 3: run, stepped to the end.
+    let (dom, log) = browse(
+        &browser,
+        &["--dump-dom".into()],
+        &format!("{}#test=3", server.1),
+    );
+    assert!(errors(&log).is_empty(), "console: {:?}", errors(&log));
+    assert_eq!(stage(&dom), Some("3"), "{dom}");
+    assert!(dom.contains("<li>result = 181</li>"), "the read, shown");
+    assert!(
+        dom.contains("step 10 of 10: line 15: read result"),
+        "the last step"
+    );
+    assert!(dom.contains("<svg"), "the gates");
+    // A screenshot of each stage, not blank.
+    let dir = tempfile::tempdir().unwrap();
+    for n in 1..=3 {
+        let shot = dir.path().join(format!("serve-{n}.png"));
+        browse(
+            &browser,
+            &[format!("--screenshot={}", shot.display())],
+            &format!("{}#test={n}", server.1),
+        );
+        let (ink, total) = inked(&shot);
+        assert!(ink * 50 > total, "stage {n}: {ink} of {total} pixels inked");
+        if std::env::var_os("WB_REGENERATE").is_some() {
+            let names = [
+                "",
+                "serve-underline.png",
+                "serve-fixed.png",
+                "serve-run.png",
+            ];
+            std::fs::copy(&shot, Path::new("docs/pictures").join(names[n])).unwrap();
+        }
+    }
+}
