@@ -153,15 +153,80 @@ fn long_streams_are_checkpointed_not_taped() {
 fn a_read_inside_each_is_differentiated_at_the_element_asked() {
     let src = "board 1\nstream x = [1, 2, 3, 4]\nwrite s = 0\neach x {\n  write s = 0.5 * s + x\n  read s\n}\n";
     for mode in [Mode::Reverse, Mode::Forward] {
-        let last = gradients(src, None, None, mode, None).unwrap();
-        assert_eq!(last.reads[0].index, Some(3));
-        assert_eq!(last.reads[0].streams[0], vec![0.125, 0.25, 0.5, 1.0]);
+        let all = gradients(src, None, None, mode, None).unwrap();
+        assert_eq!(all.reads.len(), 4, "one curve per element read");
+        assert_eq!(all.counts, [4]);
+        let last = &all.reads[3];
+        assert_eq!(last.index, Some(3));
+        assert_eq!(last.streams[0], vec![0.125, 0.25, 0.5, 1.0]);
         let second = gradients(src, None, None, mode, Some(1)).unwrap();
+        assert_eq!(second.reads.len(), 1);
         assert_eq!(second.reads[0].index, Some(1));
         assert_eq!(second.reads[0].value, Some(2.5));
         assert_eq!(second.reads[0].streams[0], vec![0.5, 1.0, 0.0, 0.0]);
+        assert_eq!(all.reads[1], second.reads[0]);
         let past = gradients(src, None, None, mode, Some(9)).unwrap();
+        assert_eq!(past.reads.len(), 1);
         assert_eq!(past.reads[0].value, None);
+    }
+}
+
+/// A read inside the loop has one curve per element read: ∂s_i/∂x[t] is
+/// 0.5^(i − t) for t ≤ i and 0 after (the future does not count); past
+/// `2 · FOLD` elements, the first and the last `FOLD` reads.
+#[test]
+fn a_read_inside_each_has_one_curve_per_element_folded() {
+    let src = "board 1\nstream x = []\nwrite s = 0\neach x {\n  write s = 0.5 * s + x\n  read s\n}\nread s\n";
+    for n in [0usize, 1, 5, 6, 7, 40, 3000] {
+        let xs = vec![vec![1.0; n]];
+        let rev = gradients(src, None, Some(&xs), Mode::Reverse, None).unwrap();
+        let want: Vec<u64> = grad::selection(n as u64, None);
+        assert_eq!(want.len(), n.min(2 * grad::FOLD as usize));
+        let inside: Vec<_> = rev.reads.iter().filter(|g| g.output == 0).collect();
+        assert_eq!(rev.counts, [n as u64, 1]);
+        if n == 0 {
+            assert_eq!(inside.len(), 1);
+            assert_eq!(inside[0].value, None);
+            continue;
+        }
+        let at: Vec<u64> = inside.iter().map(|g| g.index.unwrap()).collect();
+        assert_eq!(at, want, "n = {n}");
+        for g in &inside {
+            let i = g.index.unwrap() as i32;
+            for (t, &d) in g.streams[0].iter().enumerate() {
+                let t = t as i32;
+                let exact = if t <= i { 0.5f64.powi(i - t) } else { 0.0 };
+                assert_eq!(d, exact, "n = {n}, read at {i}, t = {t}");
+            }
+        }
+        // The read after the loop is the read at the last element.
+        let after = rev.reads.iter().find(|g| g.output == 1).unwrap();
+        assert_eq!(after.streams, inside.last().unwrap().streams);
+        if n <= 40 {
+            let fwd = gradients(src, None, Some(&xs), Mode::Forward, None).unwrap();
+            assert_eq!(fwd.reads, rev.reads);
+        }
+    }
+}
+
+/// `each` inside `repeat`: every pass over the stream adds to the same
+/// element's gradient, and the reads are those of the last pass.
+#[test]
+fn an_each_inside_a_repeat_goes_over_the_stream_every_time() {
+    let src = "board 1\nstream x = [1, 2, 3]\nwrite s = 0\nrepeat 2 {\n  each x {\n    write s = 0.5 * s + x\n    read s\n  }\n}\nread s\n";
+    for mode in [Mode::Reverse, Mode::Forward] {
+        let g = gradients(src, None, None, mode, None).unwrap();
+        // Six steps: s = Σ 0.5^(5 − k) x[k mod 3]; the last read is s after step 5.
+        let last = g.reads.iter().find(|r| r.output == 1).unwrap();
+        assert_eq!(
+            last.streams[0],
+            vec![0.25 + 0.03125, 0.5 + 0.0625, 1.0 + 0.125]
+        );
+        let at0 = g.reads.iter().find(|r| r.index == Some(0)).unwrap();
+        // The read at element 0 of the second pass: step 3.
+        assert_eq!(at0.streams[0], vec![1.0 + 0.125, 0.25, 0.5]);
+        assert_eq!(at0.value, Some(3.125));
+        assert_eq!(last.value, Some(4.78125));
     }
 }
 
@@ -250,6 +315,10 @@ fn program(seed: u64, n: usize) -> String {
     );
     src += &format!("write s = tanh({})\n", g.expr(&["a", "b"], 2));
     src += &format!("write u = tanh({})\n", g.expr(&["a", "b", "s"], 2));
+    let twice = g.below(3) == 0;
+    if twice {
+        src += "repeat 2 {\n";
+    }
     src += "each x {\n";
     let inner = ["s", "u", "x", "a", "b"];
     src += &format!("  {}\n", g.update("s", &inner));
@@ -262,6 +331,9 @@ fn program(seed: u64, n: usize) -> String {
         src += &format!("  read {}\n", g.expr(&inner, 2));
     }
     src += "}\n";
+    if twice {
+        src += "}\n";
+    }
     src += &format!("read s, u, {}\n", g.expr(&["s", "u", "a"], 2));
     src
 }
@@ -285,7 +357,10 @@ proptest! {
             (Err(a), Err(b)) => { prop_assert_eq!(a, b); return Ok(()); }
             (r, f) => return Err(TestCaseError::fail(format!("{r:?} vs {f:?}\n{src}"))),
         };
+        prop_assert_eq!(rev.reads.len(), fwd.reads.len());
+        prop_assert_eq!(&rev.counts, &fwd.counts);
         for (r, f) in rev.reads.iter().zip(&fwd.reads) {
+            prop_assert_eq!(r.output, f.output);
             prop_assert_eq!(r.value.map(f64::to_bits), f.value.map(f64::to_bits), "{}", src);
             prop_assert_eq!(r.index, f.index);
             let all_r = r.inputs.iter().chain(r.streams.iter().flatten());
