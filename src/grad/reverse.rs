@@ -38,7 +38,24 @@ pub fn gradients(spec: Spec<'_>) -> Result<Gradients, Failure> {
             c.names
         )));
     }
-    let mut rev = Rev::new(spec, curves);
+    // Adjoint rows are arrays of a fixed width, the next power of two (the
+    // components past `r` stay 0), so the chain rule's loops have a length
+    // the compiler knows.
+    match r.next_power_of_two() {
+        1 => run::<1>(spec, curves),
+        2 => run::<2>(spec, curves),
+        4 => run::<4>(spec, curves),
+        8 => run::<8>(spec, curves),
+        16 => run::<16>(spec, curves),
+        32 => run::<32>(spec, curves),
+        64 => run::<64>(spec, curves),
+        128 => run::<128>(spec, curves),
+        _ => run::<MAX_OUTPUTS>(spec, curves),
+    }
+}
+
+fn run<const W: usize>(spec: Spec<'_>, curves: Curves) -> Result<Gradients, Failure> {
+    let mut rev = Rev::<W>::new(spec, curves);
     let mut seg = Seg::default();
     let mut records = Vec::new();
     rev.forward_top(&mut seg, &mut records)?;
@@ -97,29 +114,30 @@ struct Record {
     checkpoints: Vec<f64>,
 }
 
-struct Rev<'a> {
+/// Reverse mode's state; adjoints have `W` components, the first `r` of
+/// them the reads'.
+struct Rev<'a, const W: usize> {
     spec: Spec<'a>,
     c: &'a Compiled,
     curves: Curves,
-    /// Reads: the adjoint vectors' length.
+    /// Reads.
     r: usize,
     vals: Vec<f64>,
-    adj: Vec<f64>,
+    adj: Vec<[f64; W]>,
     stack: Vec<f64>,
-    ta: Vec<f64>,
-    seed: Vec<f64>,
-    seed2: Vec<f64>,
+    ta: Vec<[f64; W]>,
     seeded: Vec<bool>,
     values: Vec<Option<f64>>,
     index: Vec<Option<u64>>,
-    stream_grads: Vec<Vec<f64>>,
+    /// By stream, read, element.
+    stream_grads: Vec<Vec<Vec<f64>>>,
     element: Option<u64>,
     notes: Tally,
     ckpt: Checkpointing,
 }
 
-impl<'a> Rev<'a> {
-    fn new(spec: Spec<'a>, curves: Curves) -> Rev<'a> {
+impl<'a, const W: usize> Rev<'a, W> {
+    fn new(spec: Spec<'a>, curves: Curves) -> Self {
         let c = spec.compiled;
         let r = curves.len();
         let mut vals = vec![0.0; c.names];
@@ -132,18 +150,16 @@ impl<'a> Rev<'a> {
             curves,
             r,
             vals,
-            adj: vec![0.0; c.names * r],
+            adj: vec![[0.0; W]; c.names],
             stack: Vec::with_capacity(16),
             ta: Vec::new(),
-            seed: vec![0.0; r],
-            seed2: vec![0.0; r],
             seeded: vec![false; r],
             values: vec![None; r],
             index: vec![None; r],
             stream_grads: spec
                 .streams
                 .iter()
-                .map(|s| vec![0.0; s.len() * r])
+                .map(|s| (0..r).map(|_| vec![0.0; s.len()]).collect())
                 .collect(),
             element: None,
             notes: Tally::default(),
@@ -463,11 +479,9 @@ impl<'a> Rev<'a> {
             let Some(g) = self.stream_grads.get_mut(s) else {
                 continue;
             };
-            let a = &mut self.adj[name as usize * r..(name as usize + 1) * r];
-            let at = it as usize * r;
-            for (dst, src) in g[at..at + r].iter_mut().zip(a.iter_mut()) {
-                *dst += *src;
-                *src = 0.0;
+            let a = std::mem::replace(&mut self.adj[name as usize], [0.0; W]);
+            for (curve, &v) in g.iter_mut().zip(&a[..r]) {
+                curve[it as usize] += v;
             }
         }
     }
@@ -482,109 +496,65 @@ impl<'a> Rev<'a> {
         else {
             return;
         };
-        let (t, r) = (*target as usize, self.r);
+        let t = *target as usize;
         self.vals[t] = old;
+        let seed = self.adj[t];
+        if seed.iter().all(|&a| a == 0.0) {
+            return;
+        }
         let cx = Ctx {
             span: *span,
             element: self.element,
         };
-        let live = if r == 1 {
-            self.adj[t] != 0.0
-        } else {
-            self.adj[t * r..(t + 1) * r].iter().any(|&a| a != 0.0)
-        };
-        if !live {
-            return;
-        }
-        if matches!(gate, Gate::When(_)) {
-            self.notes
-                .note(Convention::WhenCondition, *span, self.element);
-            if !open {
-                return;
-            }
-        }
-        if r == 1 {
-            let s = self.adj[t];
-            match gate {
-                Gate::None | Gate::When(_) => {
-                    self.adj[t] = 0.0;
-                    backprop1(
-                        value,
-                        tape,
-                        s,
-                        &mut self.adj,
-                        &mut self.ta,
-                        &mut self.notes,
-                        cx,
-                    );
-                }
-                Gate::Soft(g) => {
-                    let m = value.ops.len();
-                    let (e, gv) = (tape[m - 1], tape[m + g.ops.len() - 1]);
-                    self.adj[t] = chain(1.0 - gv, s);
-                    let (tv, tg) = tape.split_at(m);
-                    backprop1(
-                        value,
-                        tv,
-                        chain(gv, s),
-                        &mut self.adj,
-                        &mut self.ta,
-                        &mut self.notes,
-                        cx,
-                    );
-                    backprop1(
-                        g,
-                        tg,
-                        chain(e - old, s),
-                        &mut self.adj,
-                        &mut self.ta,
-                        &mut self.notes,
-                        cx,
-                    );
-                }
-            }
-            return;
-        }
-        self.seed.copy_from_slice(&self.adj[t * r..(t + 1) * r]);
         match gate {
-            Gate::None | Gate::When(_) => {
-                self.adj[t * r..(t + 1) * r].fill(0.0);
+            Gate::None => {
+                self.adj[t] = [0.0; W];
                 backprop(
                     value,
                     tape,
-                    &self.seed,
+                    seed,
                     &mut self.adj,
                     &mut self.ta,
                     &mut self.notes,
                     cx,
                 );
+            }
+            Gate::When(_) => {
+                self.notes
+                    .note(Convention::WhenCondition, *span, self.element);
+                if open {
+                    self.adj[t] = [0.0; W];
+                    backprop(
+                        value,
+                        tape,
+                        seed,
+                        &mut self.adj,
+                        &mut self.ta,
+                        &mut self.notes,
+                        cx,
+                    );
+                }
             }
             Gate::Soft(g) => {
                 let m = value.ops.len();
                 let (e, gv) = (tape[m - 1], tape[m + g.ops.len() - 1]);
-                for (a, &s) in self.adj[t * r..(t + 1) * r].iter_mut().zip(&self.seed) {
-                    *a = chain(1.0 - gv, s);
-                }
+                self.adj[t] = seed.map(|s| chain(1.0 - gv, s));
                 let (tv, tg) = tape.split_at(m);
-                for (s2, &s) in self.seed2.iter_mut().zip(&self.seed) {
-                    *s2 = chain(gv, s);
-                }
+                let through_value = seed.map(|s| chain(gv, s));
                 backprop(
                     value,
                     tv,
-                    &self.seed2,
+                    through_value,
                     &mut self.adj,
                     &mut self.ta,
                     &mut self.notes,
                     cx,
                 );
-                for (s2, &s) in self.seed2.iter_mut().zip(&self.seed) {
-                    *s2 = chain(e - old, s);
-                }
+                let through_gate = seed.map(|s| chain(e - old, s));
                 backprop(
                     g,
                     tg,
-                    &self.seed2,
+                    through_gate,
                     &mut self.adj,
                     &mut self.ta,
                     &mut self.notes,
@@ -608,8 +578,8 @@ impl<'a> Rev<'a> {
                 continue;
             }
             self.seeded[k] = true;
-            self.seed.fill(0.0);
-            self.seed[k] = 1.0;
+            let mut seed = [0.0; W];
+            seed[k] = 1.0;
             let cx = Ctx {
                 span: code.span,
                 element: self.element,
@@ -617,7 +587,7 @@ impl<'a> Rev<'a> {
             backprop(
                 code,
                 tv,
-                &self.seed,
+                seed,
                 &mut self.adj,
                 &mut self.ta,
                 &mut self.notes,
@@ -627,7 +597,11 @@ impl<'a> Rev<'a> {
     }
 
     fn finish(self) -> Gradients {
-        let r = self.r;
+        let mut streams: Vec<std::vec::IntoIter<Vec<f64>>> = self
+            .stream_grads
+            .into_iter()
+            .map(|g| g.into_iter())
+            .collect();
         let reads = self
             .curves
             .list
@@ -641,12 +615,11 @@ impl<'a> Rev<'a> {
                     .c
                     .inputs
                     .iter()
-                    .map(|&n| self.adj[n as usize * r + o])
+                    .map(|&n| self.adj[n as usize][o])
                     .collect(),
-                streams: self
-                    .stream_grads
-                    .iter()
-                    .map(|g| g.iter().skip(o).step_by(r.max(1)).copied().collect())
+                streams: streams
+                    .iter_mut()
+                    .map(|g| g.next().unwrap_or_default())
                     .collect(),
             })
             .collect();
@@ -676,15 +649,15 @@ fn binary_op(op: COp) -> bool {
     }
 }
 
-/// Adds `seed · ∂code/∂name` to every name's adjoint, one read; `tv`
-/// holds the values of `code`'s operations.
+/// Adds `seed · ∂code/∂name` to every name's adjoint; `tv` holds the
+/// values of `code`'s operations.
 #[inline]
-fn backprop1(
+fn backprop<const W: usize>(
     code: &Code,
     tv: &[f64],
-    seed: f64,
-    adj: &mut [f64],
-    ta: &mut Vec<f64>,
+    seed: [f64; W],
+    adj: &mut [[f64; W]],
+    ta: &mut Vec<[f64; W]>,
     notes: &mut Tally,
     cx: Ctx,
 ) {
@@ -692,16 +665,16 @@ fn backprop1(
     if m == 1 {
         // A name or a number alone: the commonest operands of a gate.
         if let COp::Name(n) = code.ops[0] {
-            adj[n as usize] += seed;
+            add(&mut adj[n as usize], &seed);
         }
         return;
     }
     ta.clear();
-    ta.resize(m, 0.0);
+    ta.resize(m, [0.0; W]);
     ta[m - 1] = seed;
     for i in (0..m).rev() {
         let d = ta[i];
-        if d == 0.0 {
+        if d.iter().all(|&x| x == 0.0) {
             continue;
         }
         let op = code.ops[i];
@@ -709,7 +682,7 @@ fn backprop1(
         let (pa, pb, note) = match op {
             COp::Num(_) => continue,
             COp::Name(n) => {
-                adj[n as usize] += d;
+                add(&mut adj[n as usize], &d);
                 continue;
             }
             COp::Neg => (-1.0, 0.0, None),
@@ -719,59 +692,20 @@ fn backprop1(
         if let Some(c) = note {
             notes.note(c, cx.span, cx.element);
         }
-        ta[a] += chain(pa, d);
+        for (x, &dk) in ta[a].iter_mut().zip(&d) {
+            *x += chain(pa, dk);
+        }
         if binary_op(op) {
-            ta[b] += chain(pb, d);
+            for (x, &dk) in ta[b].iter_mut().zip(&d) {
+                *x += chain(pb, dk);
+            }
         }
     }
 }
 
-/// Adds `seed · ∂code/∂name` to every name's adjoint, one component per
-/// read; `tv` holds the values of `code`'s operations.
-fn backprop(
-    code: &Code,
-    tv: &[f64],
-    seed: &[f64],
-    adj: &mut [f64],
-    ta: &mut Vec<f64>,
-    notes: &mut Tally,
-    cx: Ctx,
-) {
-    let r = seed.len();
-    let m = code.ops.len();
-    ta.clear();
-    ta.resize(m * r, 0.0);
-    ta[(m - 1) * r..].copy_from_slice(seed);
-    for i in (0..m).rev() {
-        let (lo, hi) = ta.split_at_mut(i * r);
-        let d = &hi[..r];
-        if d.iter().all(|&x| x == 0.0) {
-            continue;
-        }
-        let [a, b] = code.args[i].map(|x| x as usize);
-        let (pa, pb, note) = match code.ops[i] {
-            COp::Num(_) => continue,
-            COp::Name(n) => {
-                let n = n as usize;
-                for (dst, &x) in adj[n * r..(n + 1) * r].iter_mut().zip(d) {
-                    *dst += x;
-                }
-                continue;
-            }
-            COp::Neg => (-1.0, 0.0, None),
-            COp::Bin(op) => rules::binary(op, tv[a], tv[b], tv[i]),
-            COp::Call(f) => rules::call(f, tv[a], tv[b], tv[i]),
-        };
-        if let Some(c) = note {
-            notes.note(c, cx.span, cx.element);
-        }
-        for k in 0..r {
-            lo[a * r + k] += chain(pa, d[k]);
-        }
-        if binary_op(code.ops[i]) {
-            for k in 0..r {
-                lo[b * r + k] += chain(pb, d[k]);
-            }
-        }
+#[inline(always)]
+fn add<const W: usize>(dst: &mut [f64; W], src: &[f64; W]) {
+    for (x, &y) in dst.iter_mut().zip(src) {
+        *x += y;
     }
 }
