@@ -693,3 +693,97 @@ fn a_failing_run_is_reported_by_the_interpreter() {
     assert_eq!(code, 1);
     assert!(err.contains("wb::board_full"), "{err}");
 }
+
+/// A read inside a 1000-element loop: six curves (the reads at elements 0,
+/// 1, 2, 997, 998, 999) in the table, the JSON and the picture, each saying
+/// what was folded.
+#[test]
+fn a_read_inside_a_long_loop_is_shown_folded_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let xs: Vec<String> = (0..1000).map(|_| "1".to_owned()).collect();
+    let data = file(&dir, "x.txt", &xs.join("\n"));
+    let src = file(
+        &dir,
+        "in_loop.wb",
+        "board 1\nstream x = []\nwrite s = 0\neach x {\n  write s = 0.5 * s + x\n  read s\n}\n",
+    );
+    let stream = format!("x=@{data}");
+    let svg = dir.path().join("flow.svg");
+    let svg_arg = svg.display().to_string();
+    let (code, out, err) = wb(&["grad", &src, "--stream", &stream, "--svg", &svg_arg]);
+    assert_eq!(code, 0, "{err}");
+    let header = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("t "))
+        .expect("a header");
+    let columns: Vec<&str> = header.split_whitespace().collect();
+    assert_eq!(
+        columns,
+        ["t", "s@0", "s@1", "s@2", "s@997", "s@998", "s@999"]
+    );
+    assert!(out.contains("`s` (line 6) is read at each of 1000 elements; shown: the first 3 and the last 3 (`--at K` for the read at element K)"), "{out}");
+    // The row of the last element: only the read at 999 depends on it.
+    let last = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("999 "))
+        .unwrap();
+    assert_eq!(
+        last.split_whitespace().collect::<Vec<_>>(),
+        ["999", "0", "0", "0", "0", "0", "1"]
+    );
+    let picture = std::fs::read_to_string(&svg).unwrap();
+    assert_eq!(picture.matches("class=\"read\"").count(), 6);
+    assert!(picture.contains("s (line 6) at element 998"));
+    assert!(picture.contains("is read at each of 1000 elements"));
+
+    let (code, out, _) = wb(&["grad", &src, "--stream", &stream, "--json"]);
+    assert_eq!(code, 0);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let index: Vec<u64> = v["reads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(index, [0, 1, 2, 997, 998, 999]);
+    assert_eq!(v["folded"][0]["reads"], 1000);
+    assert_eq!(v["reads"][4]["streams"]["x"][997], 0.5);
+    assert_eq!(v["reads"][4]["streams"]["x"][999], 0);
+
+    // `--at K` gives the read at element K alone.
+    let (code, out, _) = wb(&["grad", &src, "--stream", &stream, "--at", "500", "--json"]);
+    assert_eq!(code, 0);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["reads"].as_array().unwrap().len(), 1);
+    assert_eq!(v["reads"][0]["index"], 500);
+    assert_eq!(v["reads"][0]["streams"]["x"][499], 0.5);
+}
+
+/// A stream file is buffered (the sweep goes over it backwards) up to
+/// 16 777 216 elements; one element more is refused with a usage error
+/// before anything is differentiated.
+#[test]
+fn a_stream_file_past_the_buffer_bound_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("long.txt");
+    let line = "1\n".repeat(1 << 20);
+    let mut text = String::with_capacity(line.len() * 16 + 2);
+    for _ in 0..16 {
+        text.push_str(&line);
+    }
+    text.push_str("1\n");
+    std::fs::write(&path, text).unwrap();
+    let src = file(
+        &dir,
+        "carry.wb",
+        "board 1\nstream x = []\nwrite s = 0\neach x {\n  write s = s + x\n}\nread s\n",
+    );
+    let stream = format!("x=@{}", path.display());
+    let (code, out, err) = wb(&["grad", &src, "--stream", &stream]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(out.is_empty());
+    assert!(
+        err.contains("holds its streams in memory") && err.contains("at most 16777216 elements"),
+        "{err}"
+    );
+}
