@@ -46,7 +46,7 @@ fn main() {
     let xs: Vec<f64> = (0..n).map(|i| ((i * 7919) % 1000) as f64 / 100.0).collect();
     println!("{n} elements; medians of 5 rounds");
     println!(
-        "{:<18} {:>10} {:>10} {:>7}",
+        "{:<24} {:>10} {:>10} {:>7}",
         "program", "run", "grad", "ratio"
     );
     let mut worst: f64 = 0.0;
@@ -91,7 +91,7 @@ fn main() {
         let (r, g) = (median(&mut t_run), median(&mut t_grad));
         let ratio = g.as_secs_f64() / r.as_secs_f64();
         worst = worst.max(ratio);
-        println!("{name:<18} {:>8.1}ms {:>8.1}ms {ratio:>6.2}×", ms(r), ms(g));
+        println!("{name:<24} {:>8.1}ms {:>8.1}ms {ratio:>6.2}×", ms(r), ms(g));
     }
     println!("largest ratio {worst:.2}× (the target is at most 5×)");
 }

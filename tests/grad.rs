@@ -111,6 +111,22 @@ fn a_doubling_update_explodes_as_a_power_of_two() {
             assert_eq!(g, 2f64.powi((n - 1 - t) as i32), "n = {n}, t = {t}");
         }
     }
+    // Past 2^1024 the value itself overflows: the run fails, and `wb grad`
+    // reports it as `wb run` does.
+    let over = gradients(
+        &recurrence("2 * s + x"),
+        None,
+        Some(&[vec![1.0; 1100]]),
+        Mode::Reverse,
+        None,
+    );
+    assert!(matches!(over, Err(Failure::Run)));
+    let dir = tempfile::tempdir().unwrap();
+    let src = file(&dir, "double.wb", &recurrence("2 * s + x"));
+    let ones = vec!["1"; 1100].join(",");
+    let (code, out, err) = wb(&["grad", &src, "--stream", &format!("x={ones}")]);
+    assert_eq!(code, 1, "{out}");
+    assert!(err.contains("wb::not_finite"), "{err}");
 }
 
 #[test]

@@ -17,7 +17,8 @@
 //! the board is checkpointed every `k` iterations of a top-level loop, and
 //! the iterations between two checkpoints are run again, backwards from the
 //! last segment, when their adjoints are needed — the whiteboard strategy
-//! applied to its own tape. Time is about three plain runs; memory is
+//! applied to its own tape. Time is a few plain runs (the benchmark
+//! measures it against the interpreter); memory is
 //! `O(N / k + k)` boards and statements with `k ≈ √N`.
 
 pub mod forward;
