@@ -32,7 +32,7 @@ pub struct GradArgs {
     /// (default: the reads at the first 3 and the last 3 elements).
     #[arg(long, value_name = "K")]
     at: Option<u64>,
-    /// `reverse` (default: all derivatives in about three runs' time) or
+    /// `reverse` (default: all derivatives in a few runs' time) or
     /// `forward` (one tangent per input and element; for checking).
     #[arg(long, value_name = "MODE", default_value = "reverse")]
     mode: Mode,
