@@ -111,6 +111,22 @@ fn a_doubling_update_explodes_as_a_power_of_two() {
             assert_eq!(g, 2f64.powi((n - 1 - t) as i32), "n = {n}, t = {t}");
         }
     }
+    // Past 2^1024 the value itself overflows: the run fails, and `wb grad`
+    // reports it as `wb run` does.
+    let over = gradients(
+        &recurrence("2 * s + x"),
+        None,
+        Some(&[vec![1.0; 1100]]),
+        Mode::Reverse,
+        None,
+    );
+    assert!(matches!(over, Err(Failure::Run)));
+    let dir = tempfile::tempdir().unwrap();
+    let src = file(&dir, "double.wb", &recurrence("2 * s + x"));
+    let ones = vec!["1"; 1100].join(",");
+    let (code, out, err) = wb(&["grad", &src, "--stream", &format!("x={ones}")]);
+    assert_eq!(code, 1, "{out}");
+    assert!(err.contains("wb::not_finite"), "{err}");
 }
 
 #[test]
@@ -153,15 +169,80 @@ fn long_streams_are_checkpointed_not_taped() {
 fn a_read_inside_each_is_differentiated_at_the_element_asked() {
     let src = "board 1\nstream x = [1, 2, 3, 4]\nwrite s = 0\neach x {\n  write s = 0.5 * s + x\n  read s\n}\n";
     for mode in [Mode::Reverse, Mode::Forward] {
-        let last = gradients(src, None, None, mode, None).unwrap();
-        assert_eq!(last.reads[0].index, Some(3));
-        assert_eq!(last.reads[0].streams[0], vec![0.125, 0.25, 0.5, 1.0]);
+        let all = gradients(src, None, None, mode, None).unwrap();
+        assert_eq!(all.reads.len(), 4, "one curve per element read");
+        assert_eq!(all.counts, [4]);
+        let last = &all.reads[3];
+        assert_eq!(last.index, Some(3));
+        assert_eq!(last.streams[0], vec![0.125, 0.25, 0.5, 1.0]);
         let second = gradients(src, None, None, mode, Some(1)).unwrap();
+        assert_eq!(second.reads.len(), 1);
         assert_eq!(second.reads[0].index, Some(1));
         assert_eq!(second.reads[0].value, Some(2.5));
         assert_eq!(second.reads[0].streams[0], vec![0.5, 1.0, 0.0, 0.0]);
+        assert_eq!(all.reads[1], second.reads[0]);
         let past = gradients(src, None, None, mode, Some(9)).unwrap();
+        assert_eq!(past.reads.len(), 1);
         assert_eq!(past.reads[0].value, None);
+    }
+}
+
+/// A read inside the loop has one curve per element read: ∂s_i/∂x[t] is
+/// 0.5^(i − t) for t ≤ i and 0 after (the future does not count); past
+/// `2 · FOLD` elements, the first and the last `FOLD` reads.
+#[test]
+fn a_read_inside_each_has_one_curve_per_element_folded() {
+    let src = "board 1\nstream x = []\nwrite s = 0\neach x {\n  write s = 0.5 * s + x\n  read s\n}\nread s\n";
+    for n in [0usize, 1, 5, 6, 7, 40, 3000] {
+        let xs = vec![vec![1.0; n]];
+        let rev = gradients(src, None, Some(&xs), Mode::Reverse, None).unwrap();
+        let want: Vec<u64> = grad::selection(n as u64, None);
+        assert_eq!(want.len(), n.min(2 * grad::FOLD as usize));
+        let inside: Vec<_> = rev.reads.iter().filter(|g| g.output == 0).collect();
+        assert_eq!(rev.counts, [n as u64, 1]);
+        if n == 0 {
+            assert_eq!(inside.len(), 1);
+            assert_eq!(inside[0].value, None);
+            continue;
+        }
+        let at: Vec<u64> = inside.iter().map(|g| g.index.unwrap()).collect();
+        assert_eq!(at, want, "n = {n}");
+        for g in &inside {
+            let i = g.index.unwrap() as i32;
+            for (t, &d) in g.streams[0].iter().enumerate() {
+                let t = t as i32;
+                let exact = if t <= i { 0.5f64.powi(i - t) } else { 0.0 };
+                assert_eq!(d, exact, "n = {n}, read at {i}, t = {t}");
+            }
+        }
+        // The read after the loop is the read at the last element.
+        let after = rev.reads.iter().find(|g| g.output == 1).unwrap();
+        assert_eq!(after.streams, inside.last().unwrap().streams);
+        if n <= 40 {
+            let fwd = gradients(src, None, Some(&xs), Mode::Forward, None).unwrap();
+            assert_eq!(fwd.reads, rev.reads);
+        }
+    }
+}
+
+/// `each` inside `repeat`: every pass over the stream adds to the same
+/// element's gradient, and the reads are those of the last pass.
+#[test]
+fn an_each_inside_a_repeat_goes_over_the_stream_every_time() {
+    let src = "board 1\nstream x = [1, 2, 3]\nwrite s = 0\nrepeat 2 {\n  each x {\n    write s = 0.5 * s + x\n    read s\n  }\n}\nread s\n";
+    for mode in [Mode::Reverse, Mode::Forward] {
+        let g = gradients(src, None, None, mode, None).unwrap();
+        // Six steps: s = Σ 0.5^(5 − k) x[k mod 3]; the last read is s after step 5.
+        let last = g.reads.iter().find(|r| r.output == 1).unwrap();
+        assert_eq!(
+            last.streams[0],
+            vec![0.25 + 0.03125, 0.5 + 0.0625, 1.0 + 0.125]
+        );
+        let at0 = g.reads.iter().find(|r| r.index == Some(0)).unwrap();
+        // The read at element 0 of the second pass: step 3.
+        assert_eq!(at0.streams[0], vec![1.0 + 0.125, 0.25, 0.5]);
+        assert_eq!(at0.value, Some(3.125));
+        assert_eq!(last.value, Some(4.78125));
     }
 }
 
@@ -250,6 +331,10 @@ fn program(seed: u64, n: usize) -> String {
     );
     src += &format!("write s = tanh({})\n", g.expr(&["a", "b"], 2));
     src += &format!("write u = tanh({})\n", g.expr(&["a", "b", "s"], 2));
+    let twice = g.below(3) == 0;
+    if twice {
+        src += "repeat 2 {\n";
+    }
     src += "each x {\n";
     let inner = ["s", "u", "x", "a", "b"];
     src += &format!("  {}\n", g.update("s", &inner));
@@ -262,6 +347,9 @@ fn program(seed: u64, n: usize) -> String {
         src += &format!("  read {}\n", g.expr(&inner, 2));
     }
     src += "}\n";
+    if twice {
+        src += "}\n";
+    }
     src += &format!("read s, u, {}\n", g.expr(&["s", "u", "a"], 2));
     src
 }
@@ -285,7 +373,10 @@ proptest! {
             (Err(a), Err(b)) => { prop_assert_eq!(a, b); return Ok(()); }
             (r, f) => return Err(TestCaseError::fail(format!("{r:?} vs {f:?}\n{src}"))),
         };
+        prop_assert_eq!(rev.reads.len(), fwd.reads.len());
+        prop_assert_eq!(&rev.counts, &fwd.counts);
         for (r, f) in rev.reads.iter().zip(&fwd.reads) {
+            prop_assert_eq!(r.output, f.output);
             prop_assert_eq!(r.value.map(f64::to_bits), f.value.map(f64::to_bits), "{}", src);
             prop_assert_eq!(r.index, f.index);
             let all_r = r.inputs.iter().chain(r.streams.iter().flatten());
@@ -617,4 +708,98 @@ fn a_failing_run_is_reported_by_the_interpreter() {
     let (code, _, err) = wb(&["grad", "examples/errors/overflow.wb"]);
     assert_eq!(code, 1);
     assert!(err.contains("wb::board_full"), "{err}");
+}
+
+/// A read inside a 1000-element loop: six curves (the reads at elements 0,
+/// 1, 2, 997, 998, 999) in the table, the JSON and the picture, each saying
+/// what was folded.
+#[test]
+fn a_read_inside_a_long_loop_is_shown_folded_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let xs: Vec<String> = (0..1000).map(|_| "1".to_owned()).collect();
+    let data = file(&dir, "x.txt", &xs.join("\n"));
+    let src = file(
+        &dir,
+        "in_loop.wb",
+        "board 1\nstream x = []\nwrite s = 0\neach x {\n  write s = 0.5 * s + x\n  read s\n}\n",
+    );
+    let stream = format!("x=@{data}");
+    let svg = dir.path().join("flow.svg");
+    let svg_arg = svg.display().to_string();
+    let (code, out, err) = wb(&["grad", &src, "--stream", &stream, "--svg", &svg_arg]);
+    assert_eq!(code, 0, "{err}");
+    let header = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("t "))
+        .expect("a header");
+    let columns: Vec<&str> = header.split_whitespace().collect();
+    assert_eq!(
+        columns,
+        ["t", "s@0", "s@1", "s@2", "s@997", "s@998", "s@999"]
+    );
+    assert!(out.contains("`s` (line 6) is read at each of 1000 elements; shown: the first 3 and the last 3 (`--at K` for the read at element K)"), "{out}");
+    // The row of the last element: only the read at 999 depends on it.
+    let last = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("999 "))
+        .unwrap();
+    assert_eq!(
+        last.split_whitespace().collect::<Vec<_>>(),
+        ["999", "0", "0", "0", "0", "0", "1"]
+    );
+    let picture = std::fs::read_to_string(&svg).unwrap();
+    assert_eq!(picture.matches("class=\"read\"").count(), 6);
+    assert!(picture.contains("s (line 6) at element 998"));
+    assert!(picture.contains("is read at each of 1000 elements"));
+
+    let (code, out, _) = wb(&["grad", &src, "--stream", &stream, "--json"]);
+    assert_eq!(code, 0);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let index: Vec<u64> = v["reads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(index, [0, 1, 2, 997, 998, 999]);
+    assert_eq!(v["folded"][0]["reads"], 1000);
+    assert_eq!(v["reads"][4]["streams"]["x"][997], 0.5);
+    assert_eq!(v["reads"][4]["streams"]["x"][999], 0);
+
+    // `--at K` gives the read at element K alone.
+    let (code, out, _) = wb(&["grad", &src, "--stream", &stream, "--at", "500", "--json"]);
+    assert_eq!(code, 0);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["reads"].as_array().unwrap().len(), 1);
+    assert_eq!(v["reads"][0]["index"], 500);
+    assert_eq!(v["reads"][0]["streams"]["x"][499], 0.5);
+}
+
+/// A stream file is buffered (the sweep goes over it backwards) up to
+/// 16 777 216 elements; one element more is refused with a usage error
+/// before anything is differentiated.
+#[test]
+fn a_stream_file_past_the_buffer_bound_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("long.txt");
+    let line = "1\n".repeat(1 << 20);
+    let mut text = String::with_capacity(line.len() * 16 + 2);
+    for _ in 0..16 {
+        text.push_str(&line);
+    }
+    text.push_str("1\n");
+    std::fs::write(&path, text).unwrap();
+    let src = file(
+        &dir,
+        "carry.wb",
+        "board 1\nstream x = []\nwrite s = 0\neach x {\n  write s = s + x\n}\nread s\n",
+    );
+    let stream = format!("x=@{}", path.display());
+    let (code, out, err) = wb(&["grad", &src, "--stream", &stream]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(out.is_empty());
+    assert!(
+        err.contains("holds its streams in memory") && err.contains("at most 16777216 elements"),
+        "{err}"
+    );
 }

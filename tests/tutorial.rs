@@ -194,7 +194,7 @@ fn every_block_of_the_tutorial_runs_as_shown() {
         failures.join("\n\n")
     );
     assert!(
-        commands >= 8 && programs >= 2,
+        commands >= 16 && programs >= 4,
         "{commands} commands, {programs} programs"
     );
 }

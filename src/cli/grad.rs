@@ -30,11 +30,11 @@ pub struct GradArgs {
     /// Give or override a stream: `--stream x=1,2,3` or `--stream x=@file`.
     #[arg(long = "stream", value_name = "NAME=VALUES")]
     streams: Vec<String>,
-    /// For a read inside `each`: differentiate its value at element K
-    /// (default: the last element).
+    /// For a read inside `each`: differentiate only its read at element K
+    /// (default: the reads at the first 3 and the last 3 elements).
     #[arg(long, value_name = "K")]
     at: Option<u64>,
-    /// `reverse` (default: all derivatives in about three runs' time) or
+    /// `reverse` (default: all derivatives in a few runs' time) or
     /// `forward` (one tangent per input and element; for checking).
     #[arg(long, value_name = "MODE", default_value = "reverse")]
     mode: Mode,
@@ -290,15 +290,55 @@ impl View<'_> {
         }
     }
 
-    fn read_label(&self, r: usize) -> String {
+    /// A curve's name in the table's header: the read's text, and for a
+    /// read inside `each` the element (`s@7`).
+    fn column(&self, g: &grad::ReadGrad) -> String {
+        let o = &self.compiled.outputs[g.output];
+        match g.index {
+            Some(i) if o.in_each => format!("{}@{i}", o.text),
+            _ => o.text.clone(),
+        }
+    }
+
+    fn read_label(&self, g: &grad::ReadGrad) -> String {
+        let o = &self.compiled.outputs[g.output];
+        match g.index {
+            Some(i) if o.in_each => format!("{} (line {}) at element {i}", o.text, o.line),
+            _ => format!("{} (line {})", o.text, o.line),
+        }
+    }
+
+    /// For a read inside `each` read at more elements than are
+    /// differentiated: what is shown of it, in words.
+    fn folded(&self, r: usize) -> Option<String> {
         let o = &self.compiled.outputs[r];
-        format!("{} (line {})", o.text, o.line)
+        let count = self.g.counts[r];
+        let shown: Vec<u64> = self
+            .g
+            .reads
+            .iter()
+            .filter(|g| g.output == r)
+            .filter_map(|g| g.index)
+            .collect();
+        if !o.in_each || shown.len() as u64 >= count {
+            return None;
+        }
+        let which = if shown.len() as u64 == 2 * grad::FOLD {
+            format!("the first {f} and the last {f}", f = grad::FOLD)
+        } else {
+            let list: Vec<String> = shown.iter().map(u64::to_string).collect();
+            format!("element {}", list.join(", "))
+        };
+        Some(format!(
+            "`{}` (line {}) is read at each of {count} elements; shown: {which} (`--at K` for the read at element K)",
+            o.text, o.line
+        ))
     }
 
     fn table(&self, all: bool) -> String {
         let mut out = String::new();
-        for (r, o) in self.compiled.outputs.iter().enumerate() {
-            let g = &self.g.reads[r];
+        for g in &self.g.reads {
+            let o = &self.compiled.outputs[g.output];
             let at = match (g.value, g.index, o.in_loop) {
                 (None, _, _) => " — never ran at the element asked".to_owned(),
                 (Some(_), Some(i), _) => format!(", the read at element {i}"),
@@ -311,16 +351,17 @@ impl View<'_> {
                 o.text, o.line
             ));
         }
+        for r in 0..self.compiled.outputs.len() {
+            if let Some(line) = self.folded(r) {
+                out.push_str(&line);
+                out.push('\n');
+            }
+        }
         if let Some(why) = self.nothing() {
             out.push_str(&format!("nothing to show: {why}\n"));
             return out;
         }
-        let labels: Vec<String> = self
-            .compiled
-            .outputs
-            .iter()
-            .map(|o| o.text.clone())
-            .collect();
+        let labels: Vec<String> = self.g.reads.iter().map(|g| self.column(g)).collect();
         if !self.compiled.inputs.is_empty() {
             let rows: Vec<(String, Vec<String>)> = self
                 .compiled
@@ -388,11 +429,11 @@ impl View<'_> {
     fn json(&self) -> Value {
         let lines: &LineIndex = &self.program.lines;
         let reads: Vec<Value> = self
-            .compiled
-            .outputs
+            .g
+            .reads
             .iter()
-            .zip(&self.g.reads)
-            .map(|(o, g)| {
+            .map(|g| {
+                let o = &self.compiled.outputs[g.output];
                 let mut inputs = Map::new();
                 for (i, &n) in self.compiled.inputs.iter().enumerate() {
                     inputs.insert(self.name(n).to_owned(), value_json(g.inputs[i]));
@@ -444,6 +485,23 @@ impl View<'_> {
                 "kept": self.g.checkpointing.checkpoints,
             });
         }
+        let folded: Vec<Value> = (0..self.compiled.outputs.len())
+            .filter(|&r| self.folded(r).is_some())
+            .map(|r| {
+                let o = &self.compiled.outputs[r];
+                let shown: Vec<u64> = self
+                    .g
+                    .reads
+                    .iter()
+                    .filter(|g| g.output == r)
+                    .filter_map(|g| g.index)
+                    .collect();
+                json!({"text": o.text, "line": o.line, "reads": self.g.counts[r], "shown": shown})
+            })
+            .collect();
+        if !folded.is_empty() {
+            obj["folded"] = Value::from(folded);
+        }
         if let Some(why) = self.nothing() {
             obj["nothing"] = json!(why);
         }
@@ -457,7 +515,10 @@ impl View<'_> {
         if self.compiled.streams.is_empty() {
             return Err("the program has no stream, so there is no gradient flow over time to draw (its inputs' derivatives are in the table)".to_owned());
         }
-        let charts: Vec<(String, Vec<svg::Series>)> = self
+        let notes: Vec<String> = (0..self.compiled.outputs.len())
+            .filter_map(|r| self.folded(r))
+            .collect();
+        let charts: Vec<svg::Chart> = self
             .compiled
             .streams
             .iter()
@@ -466,20 +527,20 @@ impl View<'_> {
                 let name = self.name(n);
                 let len = self.bindings.streams[s].len();
                 let title = format!("|∂read/∂{name}[t]| over t, {len} elements, log scale");
-                let series = (0..self.compiled.outputs.len())
-                    .map(|r| {
-                        let g = &self.g.reads[r];
-                        let mut label = self.read_label(r);
-                        if let Some(i) = g.index {
-                            label.push_str(&format!(" at element {i}"));
-                        }
-                        svg::Series {
-                            label,
-                            values: g.streams[s].clone(),
-                        }
+                let series = self
+                    .g
+                    .reads
+                    .iter()
+                    .map(|g| svg::Series {
+                        label: self.read_label(g),
+                        values: g.streams[s].clone(),
                     })
                     .collect();
-                (title, series)
+                svg::Chart {
+                    title,
+                    notes: notes.clone(),
+                    series,
+                }
             })
             .collect();
         Ok(svg::document(&charts))

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 
 use super::program::{COp, Code, Gate, Loop, Node};
 use super::rules::{self, chain, Convention};
-use super::{Checkpointing, Failure, Gradients, Notes, ReadGrad, Spec};
+use super::{Checkpointing, Curves, Failure, Gradients, ReadGrad, Spec, Tally};
 use crate::arith;
 
 /// The largest tangent table (names × directions) forward mode builds.
@@ -32,8 +32,21 @@ pub fn gradients(spec: Spec<'_>) -> Result<Gradients, Failure> {
             c.names
         )));
     }
+    let curves = Curves::new(&spec)?;
+    let reads = curves
+        .list
+        .iter()
+        .map(|&(output, _)| ReadGrad {
+            output,
+            value: None,
+            index: None,
+            inputs: vec![0.0; c.inputs.len()],
+            streams: spec.streams.iter().map(|s| vec![0.0; s.len()]).collect(),
+        })
+        .collect();
     let mut f = Fwd {
         spec,
+        curves,
         d,
         offsets,
         vals: vec![0.0; c.names],
@@ -43,32 +56,31 @@ pub fn gradients(spec: Spec<'_>) -> Result<Gradients, Failure> {
         tt: Vec::new(),
         tt2: Vec::new(),
         element: None,
-        notes: Notes::default(),
-        reads: vec![
-            ReadGrad {
-                value: None,
-                index: None,
-                inputs: Vec::new(),
-                streams: Vec::new(),
-            };
-            c.outputs.len()
-        ],
+        notes: Tally::default(),
+        reads,
     };
     for (i, &n) in c.inputs.iter().enumerate() {
         f.vals[n as usize] = spec.scalars.get(i).copied().unwrap_or(0.0);
         f.tan[n as usize * d + i] = 1.0;
     }
-    f.block(&c.top, true)?;
-    let Fwd { reads, notes, .. } = f;
-    Ok(Gradients {
+    f.block(&c.top, Some(0), true)?;
+    let Fwd {
         reads,
         notes,
+        curves,
+        ..
+    } = f;
+    Ok(Gradients {
+        reads,
+        counts: curves.counts,
+        notes: notes.notes(),
         checkpointing: Checkpointing::default(),
     })
 }
 
 struct Fwd<'a> {
     spec: Spec<'a>,
+    curves: Curves,
     d: usize,
     offsets: Vec<usize>,
     vals: Vec<f64>,
@@ -78,50 +90,42 @@ struct Fwd<'a> {
     tt: Vec<f64>,
     tt2: Vec<f64>,
     element: Option<u64>,
-    notes: Notes,
+    notes: Tally,
     reads: Vec<ReadGrad>,
 }
 
 impl Fwd<'_> {
-    fn block(&mut self, nodes: &[Node], selected: bool) -> Result<(), Failure> {
+    /// Runs statements; `pos` is where their reads stand in what is
+    /// differentiated (`None`: not differentiated here).
+    fn block(&mut self, nodes: &[Node], pos: Option<usize>, top: bool) -> Result<(), Failure> {
         for node in nodes {
             match node {
                 Node::Write { .. } => self.write(node)?,
                 Node::Read(exprs) => {
                     for (code, r) in exprs {
                         let v = self.eval(code, false)?;
-                        if selected {
-                            self.record(*r, v);
+                        if let Some(pos) = pos {
+                            self.record(*r, pos, v);
                         }
                     }
                 }
-                Node::Loop(l) => self.looped(l, selected)?,
+                Node::Loop(l) => self.looped(l, pos, top)?,
             }
         }
         Ok(())
     }
 
-    fn looped(&mut self, l: &Loop, selected: bool) -> Result<(), Failure> {
+    fn looped(&mut self, l: &Loop, pos: Option<usize>, top: bool) -> Result<(), Failure> {
         if !l.is_each() {
             for it in 0..l.count {
-                // Inside a loop, the last occurrence of a read is the one kept.
-                self.block(&l.body, selected && it + 1 == l.count)?;
+                // The last occurrence of a read is the one kept: a later
+                // record replaces an earlier one.
+                let p = if top && it + 1 < l.count { None } else { pos };
+                self.block(&l.body, p, false)?;
             }
             return Ok(());
         }
-        let lens: Vec<usize> = l
-            .streams
-            .iter()
-            .map(|&(_, s)| self.spec.streams.get(s).map_or(0, Vec::len))
-            .collect();
-        if lens.windows(2).any(|w| w[0] != w[1]) {
-            return Err(Failure::Run);
-        }
-        let n = lens.first().copied().unwrap_or(0) as u64;
-        let sel = match self.spec.at {
-            Some(k) => (k < n).then_some(k),
-            None => n.checked_sub(1),
-        };
+        let n = Curves::length(l, self.spec.streams)?;
         for it in 0..n {
             if self
                 .spec
@@ -138,16 +142,17 @@ impl Fwd<'_> {
                 row[self.offsets[s] + it as usize] = 1.0;
             }
             self.element = Some(it);
-            self.block(&l.body, Some(it) == sel)?;
+            let p = pos.and_then(|_| self.curves.selected[l.id].binary_search(&it).ok());
+            self.block(&l.body, p, false)?;
         }
         self.element = None;
         Ok(())
     }
 
-    fn record(&mut self, r: usize, v: f64) {
+    fn record(&mut self, r: usize, pos: usize, v: f64) {
         let c = self.spec.compiled;
         let t = &self.tt[self.tt.len() - self.d..];
-        let read = &mut self.reads[r];
+        let read = &mut self.reads[self.curves.base[r] + pos];
         read.value = Some(v);
         read.index = self.element;
         read.inputs = t[..c.inputs.len()].to_vec();

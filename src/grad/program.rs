@@ -109,17 +109,31 @@ impl Code {
     #[inline]
     pub fn eval_all(&self, vals: &[f64], tv: &mut Vec<f64>) -> Result<f64, Fails> {
         tv.clear();
+        self.eval_into(vals, tv)
+    }
+
+    /// The value of every operation appended to `tape` (the last is the
+    /// result): what reverse mode's backward walk reads instead of
+    /// evaluating the expression again.
+    #[inline]
+    pub fn eval_into(&self, vals: &[f64], tape: &mut Vec<f64>) -> Result<f64, Fails> {
+        let base = tape.len();
+        tape.reserve(self.ops.len());
         for (op, a) in self.ops.iter().zip(self.args.iter()) {
+            let at = |k: u32| tape[base + k as usize];
             let v = match *op {
                 COp::Num(v) => v,
                 COp::Name(n) => vals[n as usize],
-                COp::Neg => arith::neg(tv[a[0] as usize]),
-                COp::Bin(b) => arith::binary(b, tv[a[0] as usize], tv[a[1] as usize])?,
-                COp::Call(f) => arith::call(f, tv[a[0] as usize], tv[a[1] as usize])?,
+                COp::Neg => arith::neg(at(a[0])),
+                COp::Bin(b) => arith::binary(b, at(a[0]), at(a[1]))?,
+                COp::Call(f) => arith::call(f, at(a[0]), at(a[1]))?,
             };
-            tv.push(v);
+            tape.push(v);
         }
-        tv.last().copied().ok_or(Fails)
+        if tape.len() == base {
+            return Err(Fails);
+        }
+        Ok(tape[tape.len() - 1])
     }
 }
 
@@ -168,8 +182,12 @@ pub struct Loop {
     /// checkpoint keeps.
     pub written: Vec<u32>,
     /// Statements a pass over the body executes (writes and reads, nested
-    /// counts multiplied, at least 1): the size of one iteration's log.
+    /// `repeat` counts multiplied, a nested `each` counted once, at least 1).
     pub work: u64,
+    /// The loop's number, in source order among all loops.
+    pub id: usize,
+    /// The read expressions inside it (output numbers).
+    pub reads: std::ops::Range<usize>,
 }
 
 impl Loop {
@@ -207,123 +225,121 @@ pub struct Compiled {
     pub inputs: Vec<u32>,
     /// The name index of each stream, by stream index.
     pub streams: Vec<u32>,
+    /// How many loops there are (their [`Loop::id`]s are `0..loops`).
+    pub loops: usize,
 }
 
 /// Compiles a checked program.
 pub fn compile(program: &Program, symbols: &Symbols, src: &str) -> Compiled {
-    let mut outputs = Vec::new();
+    let mut w = Walk {
+        program,
+        symbols,
+        src,
+        outputs: Vec::new(),
+        loops: 0,
+    };
     let mut top = Vec::new();
     for item in &program.items {
         if let Item::Stmt(s) = item {
-            if let Some(n) = node(s, program, symbols, src, &mut outputs, 0) {
+            if let Some(n) = w.node(s, 0) {
                 top.push(n);
             }
         }
     }
+    let Walk { outputs, loops, .. } = w;
     Compiled {
         top,
         outputs,
         names: program.names.len(),
         inputs: symbols.inputs.iter().map(|i| i.name.0).collect(),
         streams: symbols.streams.iter().map(|s| s.name.0).collect(),
+        loops,
     }
 }
 
-fn node(
-    stmt: &Stmt,
-    program: &Program,
-    symbols: &Symbols,
-    src: &str,
-    outputs: &mut Vec<Output>,
-    depth: u8,
-) -> Option<Node> {
-    // depth: 0 top level, 1 in a loop, 2 in an `each` (bit flags).
-    Some(match &stmt.kind {
-        StmtKind::Write {
-            target,
-            value,
-            gate,
-        } => Node::Write {
-            target: target.id.0,
-            value: Code::new(value),
-            gate: match gate.as_deref() {
-                None => Gate::None,
-                Some(AstGate::When(c)) => Gate::When(Code::new(c)),
-                Some(AstGate::Soft(g)) => Gate::Soft(Code::new(g)),
-            },
-            span: stmt.span,
-        },
-        StmtKind::Forget(_) => return None,
-        StmtKind::Read(exprs) => Node::Read(
-            exprs
-                .iter()
-                .map(|e| {
-                    let r = outputs.len();
-                    let text = src
-                        .get(e.span.start as usize..e.span.end as usize)
-                        .unwrap_or("")
-                        .to_owned();
-                    outputs.push(Output {
-                        text,
-                        span: e.span,
-                        line: program.lines.line(e.span.start as usize),
-                        in_each: depth & 2 != 0,
-                        in_loop: depth != 0,
-                    });
-                    (Code::new(e), r)
-                })
-                .collect(),
-        ),
-        StmtKind::Each { streams, body } => {
-            let streams = streams
-                .iter()
-                .map(|s| match symbols.kind(s.id) {
-                    NameKind::Stream(i) => (s.id.0, i),
-                    _ => (s.id.0, usize::MAX),
-                })
-                .collect();
-            looped(streams, 0, body, program, symbols, src, outputs, depth | 3)
-        }
-        StmtKind::Repeat { count, body } => looped(
-            Vec::new(),
-            *count,
-            body,
-            program,
-            symbols,
-            src,
-            outputs,
-            depth | 1,
-        ),
-    })
+/// The state of [`compile`]'s walk over the statements.
+struct Walk<'a> {
+    program: &'a Program,
+    symbols: &'a Symbols,
+    src: &'a str,
+    outputs: Vec<Output>,
+    loops: usize,
 }
 
-#[allow(clippy::too_many_arguments)]
-fn looped(
-    streams: Vec<(u32, usize)>,
-    count: u64,
-    body: &[Stmt],
-    program: &Program,
-    symbols: &Symbols,
-    src: &str,
-    outputs: &mut Vec<Output>,
-    depth: u8,
-) -> Node {
-    let body: Vec<Node> = body
-        .iter()
-        .filter_map(|s| node(s, program, symbols, src, outputs, depth))
-        .collect();
-    let mut written = Vec::new();
-    collect_written(&body, &mut written);
-    written.sort_unstable();
-    written.dedup();
-    let work = body_work(&body).max(1);
-    Node::Loop(Box::new(Loop {
-        streams,
-        count,
-        body,
-        written,
-        work,
-    }))
+impl Walk<'_> {
+    fn node(&mut self, stmt: &Stmt, depth: u8) -> Option<Node> {
+        let (program, symbols, src) = (self.program, self.symbols, self.src);
+        // depth: 0 top level, 1 in a loop, 2 in an `each` (bit flags).
+        Some(match &stmt.kind {
+            StmtKind::Write {
+                target,
+                value,
+                gate,
+            } => Node::Write {
+                target: target.id.0,
+                value: Code::new(value),
+                gate: match gate.as_deref() {
+                    None => Gate::None,
+                    Some(AstGate::When(c)) => Gate::When(Code::new(c)),
+                    Some(AstGate::Soft(g)) => Gate::Soft(Code::new(g)),
+                },
+                span: stmt.span,
+            },
+            StmtKind::Forget(_) => return None,
+            StmtKind::Read(exprs) => Node::Read(
+                exprs
+                    .iter()
+                    .map(|e| {
+                        let r = self.outputs.len();
+                        let text = src
+                            .get(e.span.start as usize..e.span.end as usize)
+                            .unwrap_or("")
+                            .to_owned();
+                        self.outputs.push(Output {
+                            text,
+                            span: e.span,
+                            line: program.lines.line(e.span.start as usize),
+                            in_each: depth & 2 != 0,
+                            in_loop: depth != 0,
+                        });
+                        (Code::new(e), r)
+                    })
+                    .collect(),
+            ),
+            StmtKind::Each { streams, body } => {
+                let streams = streams
+                    .iter()
+                    .map(|s| match symbols.kind(s.id) {
+                        NameKind::Stream(i) => (s.id.0, i),
+                        _ => (s.id.0, usize::MAX),
+                    })
+                    .collect();
+                self.looped(streams, 0, body, depth | 3)
+            }
+            StmtKind::Repeat { count, body } => self.looped(Vec::new(), *count, body, depth | 1),
+        })
+    }
+
+    fn looped(&mut self, streams: Vec<(u32, usize)>, count: u64, body: &[Stmt], depth: u8) -> Node {
+        let id = self.loops;
+        self.loops += 1;
+        let first = self.outputs.len();
+        let body: Vec<Node> = body.iter().filter_map(|s| self.node(s, depth)).collect();
+        let mut written = Vec::new();
+        collect_written(&body, &mut written);
+        written.sort_unstable();
+        written.dedup();
+        let work = body_work(&body).max(1);
+        Node::Loop(Box::new(Loop {
+            streams,
+            count,
+            body,
+            written,
+            work,
+            id,
+            reads: first..self.outputs.len(),
+        }))
+    }
 }
 
 fn collect_written(body: &[Node], out: &mut Vec<u32>) {
@@ -340,6 +356,7 @@ fn body_work(body: &[Node]) -> u64 {
     body.iter()
         .map(|n| match n {
             Node::Write { .. } | Node::Read(_) => 1,
+            Node::Loop(l) if l.is_each() => l.work,
             Node::Loop(l) => l.count.saturating_mul(l.work),
         })
         .fold(0u64, u64::saturating_add)

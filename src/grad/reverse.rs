@@ -1,18 +1,20 @@
 //! Reverse mode with checkpoints: one forward run that keeps the board
 //! every `k` iterations of each top-level loop, then a backward sweep that
-//! runs each segment again from its checkpoint, logging the values its
-//! writes overwrite, and walks that log backwards with the adjoints.
+//! runs each segment again from its checkpoint, taping the value of every
+//! operation of the segment (and the value each write overwrote), and walks
+//! that tape backwards with the adjoints.
 //!
-//! The adjoint of a name is a vector with one component per read
-//! expression, so one sweep differentiates every read. Expressions are
-//! evaluated again during the sweep to recover their intermediate values
-//! (a statement's log entry is only the value it overwrote).
+//! The adjoint of a name is a vector with one component per read (a read
+//! expression, or a read inside `each` at one selected element), so one
+//! sweep differentiates every read; with a single read the adjoints are
+//! plain numbers. A segment's tape is `k` iterations long, so memory stays
+//! `O(N / k + k)` however long the stream.
 
 use std::sync::atomic::Ordering;
 
 use super::program::{COp, Code, Compiled, Gate, Loop, Node};
 use super::rules::{self, chain, Convention};
-use super::{Checkpointing, Failure, Gradients, Notes, ReadGrad, Spec, MAX_OUTPUTS};
+use super::{Checkpointing, Curves, Failure, Gradients, ReadGrad, Spec, Tally, MAX_OUTPUTS};
 use crate::arith;
 use crate::syntax::Span;
 
@@ -23,10 +25,11 @@ const MAX_ADJOINTS: usize = 1 << 25;
 /// stream element.
 pub fn gradients(spec: Spec<'_>) -> Result<Gradients, Failure> {
     let c = spec.compiled;
-    let r = c.outputs.len();
+    let curves = Curves::new(&spec)?;
+    let r = curves.len();
     if r > MAX_OUTPUTS {
         return Err(Failure::TooLarge(format!(
-            "the program has {r} read expressions; `wb grad` differentiates at most {MAX_OUTPUTS} at once"
+            "the program has {r} reads to differentiate; `wb grad` differentiates at most {MAX_OUTPUTS} at once (`--at K` picks one element of a read inside `each`)"
         )));
     }
     if c.names.saturating_mul(r) > MAX_ADJOINTS {
@@ -35,22 +38,33 @@ pub fn gradients(spec: Spec<'_>) -> Result<Gradients, Failure> {
             c.names
         )));
     }
-    let mut rev = Rev::new(spec);
-    let mut log = Vec::new();
-    let mut records = Vec::new();
-    rev.forward_top(&mut log, &mut records)?;
-    for ev in log.iter().rev() {
-        match *ev {
-            Event::Write { node, old, open } => rev.back_write(node, old, open)?,
-            Event::Read(node) => rev.back_read(node)?,
-            Event::Loop(l, id) => rev.back_loop(l, &records[id])?,
-            Event::Iter(_) => {}
-        }
+    // Adjoint rows are arrays of a fixed width, the next power of two (the
+    // components past `r` stay 0), so the chain rule's loops have a length
+    // the compiler knows.
+    match r.next_power_of_two() {
+        1 => run::<1>(spec, curves),
+        2 => run::<2>(spec, curves),
+        4 => run::<4>(spec, curves),
+        8 => run::<8>(spec, curves),
+        16 => run::<16>(spec, curves),
+        32 => run::<32>(spec, curves),
+        64 => run::<64>(spec, curves),
+        128 => run::<128>(spec, curves),
+        _ => run::<MAX_OUTPUTS>(spec, curves),
     }
+}
+
+fn run<const W: usize>(spec: Spec<'_>, curves: Curves) -> Result<Gradients, Failure> {
+    let mut rev = Rev::<W>::new(spec, curves);
+    let mut seg = Seg::default();
+    let mut records = Vec::new();
+    rev.forward_top(&mut seg, &mut records)?;
+    rev.walk_back(&seg, &records)?;
     Ok(rev.finish())
 }
 
-/// One entry of a log: what walking back over it needs.
+/// One entry of a log: what walking back over it needs. `at` is where the
+/// statement's operation values start on the tape.
 #[derive(Clone, Copy)]
 enum Event<'a> {
     /// A write, the value it overwrote, whether its gate was open.
@@ -58,13 +72,36 @@ enum Event<'a> {
         node: &'a Node,
         old: f64,
         open: bool,
+        at: usize,
     },
-    /// A read that is differentiated here.
-    Read(&'a Node),
-    /// An iteration of the loop being replayed starts.
-    Iter(u64),
+    /// A read that is differentiated here, at this position of its loop's
+    /// selection (0 outside `each`).
+    Read {
+        node: &'a Node,
+        pos: usize,
+        at: usize,
+    },
+    /// Element `it` of an `each` starts (walking back: it is finished, its
+    /// stream elements' adjoints are their gradients).
+    Start(&'a Loop, u64),
+    /// Element `it` of an `each` ends (walking back: it begins).
+    End(u64),
     /// A top-level loop, with its record.
     Loop(&'a Loop, usize),
+}
+
+/// A log and the tape of operation values its events point into.
+#[derive(Default)]
+struct Seg<'a> {
+    events: Vec<Event<'a>>,
+    tape: Vec<f64>,
+}
+
+impl Seg<'_> {
+    fn clear(&mut self) {
+        self.events.clear();
+        self.tape.clear();
+    }
 }
 
 /// A top-level loop as the forward run left it.
@@ -73,38 +110,36 @@ struct Record {
     n: u64,
     /// Iterations between checkpoints.
     k: u64,
-    /// The iteration whose reads are differentiated.
-    sel: Option<u64>,
     /// The loop's written names at iterations 0, k, 2k, … (flattened).
     checkpoints: Vec<f64>,
 }
 
-struct Rev<'a> {
+/// Reverse mode's state; adjoints have `W` components, the first `r` of
+/// them the reads'.
+struct Rev<'a, const W: usize> {
     spec: Spec<'a>,
     c: &'a Compiled,
-    /// Outputs: the adjoint vectors' length.
+    curves: Curves,
+    /// Reads.
     r: usize,
     vals: Vec<f64>,
-    adj: Vec<f64>,
+    adj: Vec<[f64; W]>,
     stack: Vec<f64>,
-    tv: Vec<f64>,
-    tv2: Vec<f64>,
-    ta: Vec<f64>,
-    seed: Vec<f64>,
-    seed2: Vec<f64>,
+    ta: Vec<[f64; W]>,
     seeded: Vec<bool>,
     values: Vec<Option<f64>>,
     index: Vec<Option<u64>>,
-    stream_grads: Vec<Vec<f64>>,
+    /// By stream, read, element.
+    stream_grads: Vec<Vec<Vec<f64>>>,
     element: Option<u64>,
-    notes: Notes,
+    notes: Tally,
     ckpt: Checkpointing,
 }
 
-impl<'a> Rev<'a> {
-    fn new(spec: Spec<'a>) -> Rev<'a> {
+impl<'a, const W: usize> Rev<'a, W> {
+    fn new(spec: Spec<'a>, curves: Curves) -> Self {
         let c = spec.compiled;
-        let r = c.outputs.len();
+        let r = curves.len();
         let mut vals = vec![0.0; c.names];
         for (i, &n) in c.inputs.iter().enumerate() {
             vals[n as usize] = spec.scalars.get(i).copied().unwrap_or(0.0);
@@ -112,25 +147,22 @@ impl<'a> Rev<'a> {
         Rev {
             spec,
             c,
+            curves,
             r,
             vals,
-            adj: vec![0.0; c.names * r],
+            adj: vec![[0.0; W]; c.names],
             stack: Vec::with_capacity(16),
-            tv: Vec::new(),
-            tv2: Vec::new(),
             ta: Vec::new(),
-            seed: vec![0.0; r],
-            seed2: vec![0.0; r],
             seeded: vec![false; r],
             values: vec![None; r],
             index: vec![None; r],
             stream_grads: spec
                 .streams
                 .iter()
-                .map(|s| vec![0.0; s.len() * r])
+                .map(|s| (0..r).map(|_| vec![0.0; s.len()]).collect())
                 .collect(),
             element: None,
-            notes: Notes::default(),
+            notes: Tally::default(),
             ckpt: Checkpointing::default(),
         }
     }
@@ -141,31 +173,16 @@ impl<'a> Rev<'a> {
             .is_some_and(|f| f.load(Ordering::Relaxed))
     }
 
-    fn forward_top(
-        &mut self,
-        log: &mut Vec<Event<'a>>,
-        records: &mut Vec<Record>,
-    ) -> Result<(), Failure> {
+    fn forward_top(&mut self, seg: &mut Seg<'a>, records: &mut Vec<Record>) -> Result<(), Failure> {
         let c = self.c;
         for node in &c.top {
             match node {
-                Node::Write { target, .. } => {
-                    let old = self.vals[*target as usize];
-                    let open = self.write(node)?;
-                    log.push(Event::Write { node, old, open });
-                }
-                Node::Read(exprs) => {
-                    for (code, r) in exprs {
-                        let v = code.eval(&self.vals, &mut self.stack)?;
-                        self.values[*r] = Some(v);
-                    }
-                    log.push(Event::Read(node));
-                }
                 Node::Loop(l) => {
                     let rec = self.forward_loop(l)?;
                     records.push(rec);
-                    log.push(Event::Loop(l, records.len() - 1));
+                    seg.events.push(Event::Loop(l, records.len() - 1));
                 }
+                _ => self.taped(node, Some(0), seg)?,
             }
         }
         Ok(())
@@ -204,31 +221,82 @@ impl<'a> Rev<'a> {
         Ok(true)
     }
 
-    /// The iterations of a loop, and the one whose reads count.
-    fn extent(&self, l: &Loop) -> Result<(u64, Option<u64>), Failure> {
-        if !l.is_each() {
-            return Ok((l.count, l.count.checked_sub(1)));
-        }
-        let mut n = None;
-        for &(_, s) in &l.streams {
-            let len = self.spec.streams.get(s).map_or(0, Vec::len) as u64;
-            match n {
-                Some(m) if m != len => return Err(Failure::Run),
-                _ => n = Some(len),
+    /// Runs a write or a read, taping its operations' values and logging
+    /// it (a read only when it is differentiated, `pos` given).
+    #[inline]
+    fn taped(
+        &mut self,
+        node: &'a Node,
+        pos: Option<usize>,
+        seg: &mut Seg<'a>,
+    ) -> Result<(), Failure> {
+        let at = seg.tape.len();
+        match node {
+            Node::Write {
+                target,
+                value,
+                gate,
+                ..
+            } => {
+                let t = *target as usize;
+                let old = self.vals[t];
+                let open = match gate {
+                    Gate::None => {
+                        self.vals[t] = value.eval_into(&self.vals, &mut seg.tape)?;
+                        true
+                    }
+                    Gate::When(cond) => {
+                        let open = cond.eval(&self.vals, &mut self.stack)? != 0.0;
+                        if open {
+                            self.vals[t] = value.eval_into(&self.vals, &mut seg.tape)?;
+                        }
+                        open
+                    }
+                    Gate::Soft(g) => {
+                        let e = value.eval_into(&self.vals, &mut seg.tape)?;
+                        let gv = g.eval_into(&self.vals, &mut seg.tape)?;
+                        if !(0.0..=1.0).contains(&gv) {
+                            return Err(Failure::Run);
+                        }
+                        self.vals[t] = arith::blend(old, e, gv).map_err(|_| Failure::Run)?;
+                        true
+                    }
+                };
+                seg.events.push(Event::Write {
+                    node,
+                    old,
+                    open,
+                    at,
+                });
             }
+            Node::Read(exprs) => match pos {
+                Some(pos) => {
+                    for (code, r) in exprs {
+                        let v = code.eval_into(&self.vals, &mut seg.tape)?;
+                        self.record(*r, pos, v);
+                    }
+                    seg.events.push(Event::Read { node, pos, at });
+                }
+                None => {
+                    for (code, _) in exprs {
+                        code.eval(&self.vals, &mut self.stack)?;
+                    }
+                }
+            },
+            Node::Loop(_) => {}
         }
-        let n = n.unwrap_or(0);
-        let sel = match self.spec.at {
-            Some(k) => (k < n).then_some(k),
-            None => n.checked_sub(1),
-        };
-        Ok((n, sel))
+        Ok(())
+    }
+
+    /// A differentiated read's value (the last occurrence counts).
+    #[inline]
+    fn record(&mut self, r: usize, pos: usize, v: f64) {
+        let k = self.curves.base[r] + pos;
+        self.values[k] = Some(v);
+        self.index[k] = self.element;
     }
 
     fn set_element(&mut self, l: &Loop, it: u64) {
-        if !l.is_each() {
-            return;
-        }
         for &(name, s) in &l.streams {
             if let Some(v) = self.spec.streams.get(s).and_then(|v| v.get(it as usize)) {
                 self.vals[name as usize] = *v;
@@ -237,10 +305,33 @@ impl<'a> Rev<'a> {
         self.element = Some(it);
     }
 
+    /// Where iteration `it` of a loop stands in what is differentiated:
+    /// the position in an `each`'s selection, or, for a top-level
+    /// `repeat`, its last iteration; `outer` is the enclosing position.
+    #[inline]
+    fn position(
+        &self,
+        l: &Loop,
+        it: u64,
+        n: u64,
+        outer: Option<usize>,
+        top: bool,
+    ) -> Option<usize> {
+        outer?;
+        if l.is_each() {
+            self.curves.selected[l.id].binary_search(&it).ok()
+        } else if top {
+            (it + 1 == n).then_some(0)
+        } else {
+            outer
+        }
+    }
+
     fn forward_loop(&mut self, l: &'a Loop) -> Result<Record, Failure> {
-        let (n, sel) = self.extent(l)?;
+        let n = Curves::length(l, self.spec.streams)?;
         let w = l.written.len().max(1) as f64;
-        let k = ((n as f64 * w / l.work as f64).sqrt().ceil() as u64).clamp(1, n.max(1));
+        let work = self.curves.work[l.id] as f64;
+        let k = ((n as f64 * w / work).sqrt().ceil() as u64).clamp(1, n.max(1));
         let segments = n.div_ceil(k);
         self.ckpt.every = self.ckpt.every.max(k.min(n));
         self.ckpt.checkpoints = self.ckpt.checkpoints.max(segments);
@@ -252,51 +343,42 @@ impl<'a> Rev<'a> {
                 }
                 checkpoints.extend(l.written.iter().map(|&w| self.vals[w as usize]));
             }
-            self.set_element(l, it);
-            self.body(&l.body, Some(it) == sel, None)?;
+            if l.is_each() {
+                self.set_element(l, it);
+            }
+            let pos = self.position(l, it, n, Some(0), true);
+            self.body(&l.body, pos)?;
         }
         self.element = None;
-        Ok(Record {
-            n,
-            k,
-            sel,
-            checkpoints,
-        })
+        Ok(Record { n, k, checkpoints })
     }
 
-    /// Runs a loop body; with a log, records what the sweep needs.
-    fn body(
-        &mut self,
-        nodes: &'a [Node],
-        selected: bool,
-        mut log: Option<&mut Vec<Event<'a>>>,
-    ) -> Result<(), Failure> {
+    /// Runs a loop body without a log (the forward run).
+    fn body(&mut self, nodes: &'a [Node], pos: Option<usize>) -> Result<(), Failure> {
         for node in nodes {
             match node {
-                Node::Write { target, .. } => {
-                    let old = self.vals[*target as usize];
-                    let open = self.write(node)?;
-                    if let Some(log) = log.as_deref_mut() {
-                        log.push(Event::Write { node, old, open });
-                    }
+                Node::Write { .. } => {
+                    self.write(node)?;
                 }
                 Node::Read(exprs) => {
                     for (code, r) in exprs {
                         let v = code.eval(&self.vals, &mut self.stack)?;
-                        if selected {
-                            self.values[*r] = Some(v);
-                            self.index[*r] = self.element;
-                        }
-                    }
-                    if selected {
-                        if let Some(log) = log.as_deref_mut() {
-                            log.push(Event::Read(node));
+                        if let Some(pos) = pos {
+                            self.record(*r, pos, v);
                         }
                     }
                 }
                 Node::Loop(inner) => {
-                    for _ in 0..inner.count {
-                        self.body(&inner.body, selected, log.as_deref_mut())?;
+                    let n = Curves::length(inner, self.spec.streams)?;
+                    for it in 0..n {
+                        if inner.is_each() {
+                            self.set_element(inner, it);
+                        }
+                        let p = self.position(inner, it, n, pos, false);
+                        self.body(&inner.body, p)?;
+                    }
+                    if inner.is_each() {
+                        self.element = None;
                     }
                 }
             }
@@ -304,9 +386,63 @@ impl<'a> Rev<'a> {
         Ok(())
     }
 
+    /// Runs a loop body again, taping it.
+    fn body_taped(
+        &mut self,
+        nodes: &'a [Node],
+        pos: Option<usize>,
+        seg: &mut Seg<'a>,
+    ) -> Result<(), Failure> {
+        for node in nodes {
+            match node {
+                Node::Loop(inner) => {
+                    let n = Curves::length(inner, self.spec.streams)?;
+                    for it in 0..n {
+                        if inner.is_each() {
+                            self.set_element(inner, it);
+                            seg.events.push(Event::Start(inner, it));
+                        }
+                        let p = self.position(inner, it, n, pos, false);
+                        self.body_taped(&inner.body, p, seg)?;
+                        if inner.is_each() {
+                            seg.events.push(Event::End(it));
+                        }
+                    }
+                    if inner.is_each() {
+                        self.element = None;
+                    }
+                }
+                _ => self.taped(node, pos, seg)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Walks a log backwards.
+    fn walk_back(&mut self, seg: &Seg<'a>, records: &[Record]) -> Result<(), Failure> {
+        for ev in seg.events.iter().rev() {
+            match *ev {
+                Event::Write {
+                    node,
+                    old,
+                    open,
+                    at,
+                } => self.back_write(node, old, open, &seg.tape[at..]),
+                Event::Read { node, pos, at } => self.back_read(node, pos, &seg.tape[at..]),
+                Event::Start(l, it) => {
+                    self.harvest(l, it);
+                    self.element = None;
+                }
+                Event::End(it) => self.element = Some(it),
+                Event::Loop(l, id) => self.back_loop(l, &records[id])?,
+            }
+        }
+        Ok(())
+    }
+
     fn back_loop(&mut self, l: &'a Loop, rec: &Record) -> Result<(), Failure> {
         let w = l.written.len();
-        let mut seglog: Vec<Event<'a>> = Vec::new();
+        let mut seg = Seg::default();
         for j in (0..rec.n.div_ceil(rec.k)).rev() {
             if self.interrupted() {
                 return Err(Failure::Interrupted);
@@ -317,25 +453,20 @@ impl<'a> Rev<'a> {
             for (&name, &v) in l.written.iter().zip(saved) {
                 self.vals[name as usize] = v;
             }
-            seglog.clear();
+            seg.clear();
             for it in start..end {
-                seglog.push(Event::Iter(it));
-                self.set_element(l, it);
-                self.body(&l.body, Some(it) == rec.sel, Some(&mut seglog))?;
-            }
-            for ev in seglog.iter().rev() {
-                match *ev {
-                    Event::Iter(it) => {
-                        self.harvest(l, it);
-                        if it > 0 {
-                            self.set_element(l, it - 1);
-                        }
-                    }
-                    Event::Write { node, old, open } => self.back_write(node, old, open)?,
-                    Event::Read(node) => self.back_read(node)?,
-                    Event::Loop(..) => {}
+                if l.is_each() {
+                    self.set_element(l, it);
+                    seg.events.push(Event::Start(l, it));
+                }
+                let pos = self.position(l, it, rec.n, Some(0), true);
+                self.body_taped(&l.body, pos, &mut seg)?;
+                if l.is_each() {
+                    seg.events.push(Event::End(it));
                 }
             }
+            self.element = None;
+            self.walk_back(&seg, &[])?;
         }
         self.element = None;
         Ok(())
@@ -348,16 +479,14 @@ impl<'a> Rev<'a> {
             let Some(g) = self.stream_grads.get_mut(s) else {
                 continue;
             };
-            let a = &mut self.adj[name as usize * r..(name as usize + 1) * r];
-            let at = it as usize * r;
-            for (dst, src) in g[at..at + r].iter_mut().zip(a.iter_mut()) {
-                *dst += *src;
-                *src = 0.0;
+            let a = std::mem::replace(&mut self.adj[name as usize], [0.0; W]);
+            for (curve, &v) in g.iter_mut().zip(&a[..r]) {
+                curve[it as usize] += v;
             }
         }
     }
 
-    fn back_write(&mut self, node: &Node, old: f64, open: bool) -> Result<(), Failure> {
+    fn back_write(&mut self, node: &Node, old: f64, open: bool, tape: &[f64]) {
         let Node::Write {
             target,
             value,
@@ -365,13 +494,13 @@ impl<'a> Rev<'a> {
             span,
         } = node
         else {
-            return Ok(());
+            return;
         };
-        let (t, r) = (*target as usize, self.r);
-        self.seed.copy_from_slice(&self.adj[t * r..(t + 1) * r]);
+        let t = *target as usize;
         self.vals[t] = old;
-        if self.seed.iter().all(|&a| a == 0.0) {
-            return Ok(());
+        let seed = self.adj[t];
+        if seed.iter().all(|&a| a == 0.0) {
+            return;
         }
         let cx = Ctx {
             span: *span,
@@ -379,12 +508,11 @@ impl<'a> Rev<'a> {
         };
         match gate {
             Gate::None => {
-                self.adj[t * r..(t + 1) * r].fill(0.0);
-                value.eval_all(&self.vals, &mut self.tv)?;
+                self.adj[t] = [0.0; W];
                 backprop(
                     value,
-                    &self.tv,
-                    &self.seed,
+                    tape,
+                    seed,
                     &mut self.adj,
                     &mut self.ta,
                     &mut self.notes,
@@ -395,12 +523,11 @@ impl<'a> Rev<'a> {
                 self.notes
                     .note(Convention::WhenCondition, *span, self.element);
                 if open {
-                    self.adj[t * r..(t + 1) * r].fill(0.0);
-                    value.eval_all(&self.vals, &mut self.tv)?;
+                    self.adj[t] = [0.0; W];
                     backprop(
                         value,
-                        &self.tv,
-                        &self.seed,
+                        tape,
+                        seed,
                         &mut self.adj,
                         &mut self.ta,
                         &mut self.notes,
@@ -409,30 +536,25 @@ impl<'a> Rev<'a> {
                 }
             }
             Gate::Soft(g) => {
-                let e = value.eval_all(&self.vals, &mut self.tv)?;
-                let gv = g.eval_all(&self.vals, &mut self.tv2)?;
-                for (a, &s) in self.adj[t * r..(t + 1) * r].iter_mut().zip(&self.seed) {
-                    *a = chain(1.0 - gv, s);
-                }
-                for (s2, &s) in self.seed2.iter_mut().zip(&self.seed) {
-                    *s2 = chain(gv, s);
-                }
+                let m = value.ops.len();
+                let (e, gv) = (tape[m - 1], tape[m + g.ops.len() - 1]);
+                self.adj[t] = seed.map(|s| chain(1.0 - gv, s));
+                let (tv, tg) = tape.split_at(m);
+                let through_value = seed.map(|s| chain(gv, s));
                 backprop(
                     value,
-                    &self.tv,
-                    &self.seed2,
+                    tv,
+                    through_value,
                     &mut self.adj,
                     &mut self.ta,
                     &mut self.notes,
                     cx,
                 );
-                for (s2, &s) in self.seed2.iter_mut().zip(&self.seed) {
-                    *s2 = chain(e - old, s);
-                }
+                let through_gate = seed.map(|s| chain(e - old, s));
                 backprop(
                     g,
-                    &self.tv2,
-                    &self.seed2,
+                    tg,
+                    through_gate,
                     &mut self.adj,
                     &mut self.ta,
                     &mut self.notes,
@@ -440,60 +562,71 @@ impl<'a> Rev<'a> {
                 );
             }
         }
-        Ok(())
     }
 
-    fn back_read(&mut self, node: &Node) -> Result<(), Failure> {
+    fn back_read(&mut self, node: &Node, pos: usize, tape: &[f64]) {
         let Node::Read(exprs) = node else {
-            return Ok(());
+            return;
         };
+        let mut at = 0;
         for (code, out) in exprs {
-            if self.seeded[*out] {
+            let tv = &tape[at..at + code.ops.len()];
+            at += code.ops.len();
+            let k = self.curves.base[*out] + pos;
+            if self.seeded[k] {
+                // Only the last occurrence of a read counts.
                 continue;
             }
-            self.seeded[*out] = true;
-            self.seed.fill(0.0);
-            self.seed[*out] = 1.0;
-            code.eval_all(&self.vals, &mut self.tv)?;
+            self.seeded[k] = true;
+            let mut seed = [0.0; W];
+            seed[k] = 1.0;
             let cx = Ctx {
                 span: code.span,
                 element: self.element,
             };
             backprop(
                 code,
-                &self.tv,
-                &self.seed,
+                tv,
+                seed,
                 &mut self.adj,
                 &mut self.ta,
                 &mut self.notes,
                 cx,
             );
         }
-        Ok(())
     }
 
     fn finish(self) -> Gradients {
-        let r = self.r;
-        let reads = (0..r)
-            .map(|o| ReadGrad {
+        let mut streams: Vec<std::vec::IntoIter<Vec<f64>>> = self
+            .stream_grads
+            .into_iter()
+            .map(|g| g.into_iter())
+            .collect();
+        let reads = self
+            .curves
+            .list
+            .iter()
+            .enumerate()
+            .map(|(o, &(output, _))| ReadGrad {
+                output,
                 value: self.values[o],
                 index: self.index[o],
                 inputs: self
                     .c
                     .inputs
                     .iter()
-                    .map(|&n| self.adj[n as usize * r + o])
+                    .map(|&n| self.adj[n as usize][o])
                     .collect(),
-                streams: self
-                    .stream_grads
-                    .iter()
-                    .map(|g| g.iter().skip(o).step_by(r.max(1)).copied().collect())
+                streams: streams
+                    .iter_mut()
+                    .map(|g| g.next().unwrap_or_default())
                     .collect(),
             })
             .collect();
         Gradients {
             reads,
-            notes: self.notes,
+            counts: self.curves.counts,
+            notes: self.notes.notes(),
             checkpointing: self.ckpt,
         }
     }
@@ -506,36 +639,50 @@ struct Ctx {
     element: Option<u64>,
 }
 
+/// Whether operation `op` has two operands.
+#[inline(always)]
+fn binary_op(op: COp) -> bool {
+    match op {
+        COp::Bin(_) => true,
+        COp::Call(f) => f.arity() == 2,
+        _ => false,
+    }
+}
+
 /// Adds `seed · ∂code/∂name` to every name's adjoint; `tv` holds the
 /// values of `code`'s operations.
-fn backprop(
+#[inline]
+fn backprop<const W: usize>(
     code: &Code,
     tv: &[f64],
-    seed: &[f64],
-    adj: &mut [f64],
-    ta: &mut Vec<f64>,
-    notes: &mut Notes,
+    seed: [f64; W],
+    adj: &mut [[f64; W]],
+    ta: &mut Vec<[f64; W]>,
+    notes: &mut Tally,
     cx: Ctx,
 ) {
-    let r = seed.len();
     let m = code.ops.len();
+    if m == 1 {
+        // A name or a number alone: the commonest operands of a gate.
+        if let COp::Name(n) = code.ops[0] {
+            add(&mut adj[n as usize], &seed);
+        }
+        return;
+    }
     ta.clear();
-    ta.resize(m * r, 0.0);
-    ta[(m - 1) * r..].copy_from_slice(seed);
+    ta.resize(m, [0.0; W]);
+    ta[m - 1] = seed;
     for i in (0..m).rev() {
-        let (lo, hi) = ta.split_at_mut(i * r);
-        let d = &hi[..r];
+        let d = ta[i];
         if d.iter().all(|&x| x == 0.0) {
             continue;
         }
+        let op = code.ops[i];
         let [a, b] = code.args[i].map(|x| x as usize);
-        let (pa, pb, note) = match code.ops[i] {
+        let (pa, pb, note) = match op {
             COp::Num(_) => continue,
             COp::Name(n) => {
-                let n = n as usize;
-                for (dst, &x) in adj[n * r..(n + 1) * r].iter_mut().zip(d) {
-                    *dst += x;
-                }
+                add(&mut adj[n as usize], &d);
                 continue;
             }
             COp::Neg => (-1.0, 0.0, None),
@@ -545,15 +692,20 @@ fn backprop(
         if let Some(c) = note {
             notes.note(c, cx.span, cx.element);
         }
-        let two = matches!(code.ops[i], COp::Bin(_))
-            || matches!(code.ops[i], COp::Call(f) if f.arity() == 2);
-        for k in 0..r {
-            lo[a * r + k] += chain(pa, d[k]);
+        for (x, &dk) in ta[a].iter_mut().zip(&d) {
+            *x += chain(pa, dk);
         }
-        if two {
-            for k in 0..r {
-                lo[b * r + k] += chain(pb, d[k]);
+        if binary_op(op) {
+            for (x, &dk) in ta[b].iter_mut().zip(&d) {
+                *x += chain(pb, dk);
             }
         }
+    }
+}
+
+#[inline(always)]
+fn add<const W: usize>(dst: &mut [f64; W], src: &[f64; W]) {
+    for (x, &y) in dst.iter_mut().zip(src) {
+        *x += y;
     }
 }

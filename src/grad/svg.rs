@@ -18,6 +18,21 @@ pub struct Series {
     pub values: Vec<f64>,
 }
 
+/// One chart: its title, lines under it that say what is drawn (what was
+/// folded), and its lines.
+#[derive(Clone, Debug)]
+pub struct Chart {
+    /// The title.
+    pub title: String,
+    /// Notes, one a line, under the chart.
+    pub notes: Vec<String>,
+    /// The lines, at most [`MAX_SERIES`] drawn.
+    pub series: Vec<Series>,
+}
+
+/// The most lines one chart draws (the rest are counted in a note).
+pub const MAX_SERIES: usize = 12;
+
 /// The colours of the lines, in order: the pictures' Okabe–Ito colours.
 const PALETTE: [&str; 6] = [
     colour::WRITE,
@@ -37,16 +52,43 @@ const TOP: f64 = 40.0;
 const PLOT: f64 = 200.0;
 const BAND: f64 = 22.0;
 
+/// A note's line height.
+const NOTE: f64 = 16.0;
+
 /// Several charts, one under the other, in one SVG document.
-pub fn document(charts: &[(String, Vec<Series>)]) -> String {
-    let height = HEIGHT * charts.len().max(1) as f64;
+pub fn document(charts: &[Chart]) -> String {
+    let notes = |c: &Chart| c.notes.len() + usize::from(c.series.len() > MAX_SERIES);
+    let heights: Vec<f64> = charts
+        .iter()
+        .map(|c| HEIGHT + NOTE * notes(c) as f64)
+        .collect();
+    let height: f64 = heights.iter().sum::<f64>().max(HEIGHT);
     let mut out = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" viewBox=\"0 0 {WIDTH} {height}\" font-family=\"{FONT_FAMILY}\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
     );
-    for (i, (title, series)) in charts.iter().enumerate() {
-        let _ = writeln!(out, "<g transform=\"translate(0,{})\">", HEIGHT * i as f64);
-        chart(&mut out, title, series);
+    let mut y = 0.0;
+    for (c, h) in charts.iter().zip(&heights) {
+        let _ = writeln!(out, "<g transform=\"translate(0,{y})\">");
+        let drawn = &c.series[..c.series.len().min(MAX_SERIES)];
+        chart(&mut out, &c.title, drawn);
+        let mut lines = c.notes.clone();
+        if c.series.len() > MAX_SERIES {
+            lines.push(format!(
+                "{} lines drawn of {}; the table and --json hold them all",
+                MAX_SERIES,
+                c.series.len()
+            ));
+        }
+        for (k, line) in lines.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "<text class=\"note\" x=\"{LEFT}\" y=\"{:.1}\">{}</text>",
+                HEIGHT - 6.0 + NOTE * k as f64,
+                escape(line)
+            );
+        }
         out.push_str("</g>\n");
+        y += h;
     }
     out.push_str("</svg>\n");
     out
@@ -253,17 +295,36 @@ mod tests {
 
     #[test]
     fn zeros_go_to_their_band_and_lines_break_there() {
-        let svg = document(&[(
-            "t".into(),
-            vec![Series {
+        let svg = document(&[Chart {
+            title: "t".into(),
+            notes: vec!["a note".into()],
+            series: vec![Series {
                 label: "s < 1".into(),
                 values: vec![0.0, 0.0, 0.25, 0.5, 1.0],
             }],
-        )]);
+        }]);
+        assert!(svg.contains(">a note</text>"));
         assert!(svg.contains("class=\"zero\""));
         assert!(svg.contains("s &lt; 1"));
         assert_eq!(svg.matches("class=\"read\"").count(), 1);
         assert!(!svg.contains("class=\"infinite\""));
+    }
+
+    #[test]
+    fn a_chart_draws_a_bounded_number_of_lines_and_says_so() {
+        let series = (0..20)
+            .map(|i| Series {
+                label: format!("s{i}"),
+                values: vec![1.0, 2.0],
+            })
+            .collect();
+        let svg = document(&[Chart {
+            title: "t".into(),
+            notes: Vec::new(),
+            series,
+        }]);
+        assert_eq!(svg.matches("class=\"read\"").count(), MAX_SERIES);
+        assert!(svg.contains("12 lines drawn of 20"));
     }
 
     #[test]
