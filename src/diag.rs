@@ -701,9 +701,18 @@ fn render_miette(
     theme: GraphicalTheme,
     width: usize,
 ) -> String {
+    // miette breaks the message and the help into lines with textwrap, which
+    // costs most of a diagnostic's rendering; text that fits on its line
+    // comes out of it unchanged, so it is written as it is.
+    let fits = fits_on_one_line(&diag.message, MESSAGE_INDENT, width)
+        && diag
+            .help
+            .as_deref()
+            .is_none_or(|h| fits_on_one_line(h, HELP_INDENT, width));
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(width)
-        .with_links(false);
+        .with_links(false)
+        .with_wrap_lines(!fits);
     let report = Rendered {
         diag,
         source,
@@ -715,6 +724,26 @@ fn render_miette(
         out = format!("{}[{}]: {}\n", severity_word(diag), diag.code, diag.message);
     }
     out
+}
+
+/// The width of miette's lead before the message (`  × `) and the help
+/// (`  help: `).
+const MESSAGE_INDENT: usize = 4;
+const HELP_INDENT: usize = 8;
+
+/// Whether textwrap, breaking `text` after an `indent`-column lead at
+/// miette's width (`width - 2`), would leave it as one line, as it is: one
+/// line of printable ASCII (one column a byte), no space at either end or
+/// two in a row (which textwrap would trim or treat as a break), and a
+/// column to spare.
+fn fits_on_one_line(text: &str, indent: usize, width: usize) -> bool {
+    let b = text.as_bytes();
+    !b.is_empty()
+        && indent + b.len() < width.saturating_sub(2)
+        && b.iter().all(|c| (0x20..0x7f).contains(c))
+        && b[0] != b' '
+        && b[b.len() - 1] != b' '
+        && !text.contains("  ")
 }
 
 fn severity_word(diag: &Diagnostic) -> &'static str {
@@ -948,6 +977,50 @@ mod tests {
                 assert_eq!(out, d.to_json_in(file, src, &lines).to_string());
             }
         }
+    }
+
+    /// Where a diagnostic's message and help fit on their lines, miette's
+    /// rendering without line breaking is the one with it, byte for byte:
+    /// at every length up to the width, in both themes.
+    #[test]
+    fn text_that_fits_renders_the_same_unwrapped() {
+        let src = "board 1\nwrite x = 1\nwrite x = 2\nread x\n";
+        let source = Indexed::new("f.wb", src);
+        let words = "the value written to `x` is overwritten on line 3 before it is read, so";
+        let mut checked = 0;
+        for width in [40, 100] {
+            for len in 1..width {
+                let text: String = words.chars().cycle().take(len).collect();
+                let d =
+                    Diagnostic::warning(Code::DeadWrite, text.clone(), Span::new(14, 15), "here")
+                        .with_help(format!("help: {text}"));
+                if !fits_on_one_line(&d.message, MESSAGE_INDENT, width)
+                    || !fits_on_one_line(d.help.as_deref().unwrap(), HELP_INDENT, width)
+                {
+                    continue;
+                }
+                for theme in [GraphicalTheme::unicode_nocolor(), GraphicalTheme::unicode()] {
+                    let report = Rendered {
+                        diag: &d,
+                        source: &source,
+                        src,
+                        src_len: src.len(),
+                    };
+                    let mut out = [String::new(), String::new()];
+                    for (wrap, out) in [true, false].into_iter().zip(&mut out) {
+                        GraphicalReportHandler::new_themed(theme.clone())
+                            .with_width(width)
+                            .with_links(false)
+                            .with_wrap_lines(wrap)
+                            .render_report(out, &report)
+                            .unwrap();
+                    }
+                    assert_eq!(out[0], out[1], "width {width}, {len} characters");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 100, "{checked}");
     }
 
     /// Each byte value's escape is serde_json's.
