@@ -2,7 +2,8 @@
 the same work. Start it with `bench/run.sh` (which installs the peers and
 builds `wb`); bench/README.md says what each workload measures.
 
-    python3 bench/bench.py [--only stream,batch,parse,startup] [--runs N]
+    python3 bench/bench.py [--only stream,batch,parse,startup,warnings,clean,names,loop]
+                           [--runs N]
                            [--scale F] [--wb PATH] [--work DIR]
 
 Times are medians of several runs of the whole process (hyperfine), peak
@@ -322,6 +323,94 @@ def startup(args, report):
     report.table("start-up: `wb run examples/whiteboard.wb`, whole process", rows, goals)
 
 
+def luac_peer(args, kind, n):
+    """(wb's program, luac5.4 -p's command or None) for a generated program."""
+    prog = generate(args.work, kind, n, "wb")
+    if not have("luac5.4"):
+        return prog, None
+    return prog, ["luac5.4", "-p", generate(args.work, kind, n, "lua")]
+
+
+def warnings(args, report):
+    """`wb check` of a program whose writes leave many values unread: a
+    person sees the first warnings and a count, a program gets them all."""
+    n = int(1_000_000 * args.scale)
+    prog, luac = luac_peer(args, "deadwrites", n)
+    r = subprocess.run([args.wb, "check", prog], capture_output=True, text=True)
+    count = re.search(r"(\d+) warnings?$", r.stderr.strip())
+    count = int(count.group(1)) if count else 0
+    for fmt, goal in (("human", 1.0), ("json", 0.7)):
+        commands = {f"wb check --format {fmt}": [args.wb, "check", "--format", fmt, prog]}
+        if luac:
+            commands["luac5.4 -p"] = luac
+        times = median_times(commands, max(3, args.runs // 2), 1, args.work)
+        rows = [(k, times[k], peak_rss_mb(cmd)) for k, cmd in commands.items()]
+        goals = []
+        if luac:
+            ratio = rows[0][1] / times["luac5.4 -p"]
+            goals.append((f"at most {goal}x luac5.4 -p ({ratio:.2f})", ratio <= goal))
+        report.table(f"check with warnings ({fmt}): {n:,} statements, {count:,} "
+                     "`wb::dead_write` warnings", rows, goals)
+
+
+def clean(args, report):
+    """`wb check` of a warning-free program with varied names, parentheses,
+    forgets, loops and line lengths."""
+    n = int(1_000_000 * args.scale)
+    prog, luac = luac_peer(args, "varied", n)
+    commands = {"wb check": [args.wb, "check", prog]}
+    if luac:
+        commands["luac5.4 -p"] = luac
+    times = median_times(commands, max(3, args.runs // 2), 1, args.work)
+    rows = [(k, times[k], peak_rss_mb(cmd)) for k, cmd in commands.items()]
+    goals = []
+    if luac:
+        ratio = rows[0][1] / times["luac5.4 -p"]
+        mem = rows[0][2] / rows[1][2]
+        goals += [(f"at most 0.5x luac5.4 -p's time ({ratio:.2f})", ratio <= 0.5),
+                  (f"at most 4x luac5.4 -p's memory ({mem:.1f}x)", mem <= 4)]
+    report.table(f"check, no warnings: {n:,} varied statements", rows, goals)
+
+
+def names(args, report):
+    """`wb run` of a straight-line program that names a new value every
+    three statements: the run is linear in the program."""
+    n = int(1_000_000 * args.scale)
+    small = generate(args.work, "names", n, "wb")
+    big = generate(args.work, "names", 10 * n, "wb")
+    commands = {"wb run": [args.wb, "run", small]}
+    if have("lua5.4"):
+        commands["lua5.4"] = ["lua5.4", generate(args.work, "names", n, "lua")]
+    check_same_output(commands)
+    times = median_times(commands, max(3, args.runs // 2), 1, args.work)
+    big_t = median_times({"wb run (10x)": [args.wb, "run", big]}, 3, 0, args.work)["wb run (10x)"]
+    rows = [(k, times[k], peak_rss_mb(cmd)) for k, cmd in commands.items()]
+    wb_t = rows[0][1]
+    goals = [(f"10x the program costs at most 11x the time ({fmt_time(big_t)}, "
+              f"{big_t / wb_t:.1f}x)", big_t <= 11 * wb_t)]
+    if "lua5.4" in times:
+        ratio = wb_t / times["lua5.4"]
+        goals.append((f"at most 1x lua5.4 ({ratio:.2f})", ratio <= 1))
+    report.table(f"run, distinct names: {n:,} statements, {n // 3:,} names", rows, goals)
+
+
+def loop(args, report):
+    """`wb run` of a scalar loop: the logistic map, iterated in `repeat`."""
+    n = int(100_000_000 * args.scale)
+    commands = {"wb run": [args.wb, "run", generate(args.work, "logistic", n, "wb")]}
+    for peer in ("lua5.4", "luajit"):
+        if have(peer):
+            commands[peer] = [peer, generate(args.work, "logistic", n, "lua")]
+    check_same_output(commands)
+    times = median_times(commands, max(3, args.runs // 2), 1, args.work)
+    rows = [(k, times[k], None) for k in commands]
+    goals = []
+    if "lua5.4" in times:
+        ratio = rows[0][1] / times["lua5.4"]
+        goals.append((f"at most 0.75x lua5.4 ({ratio:.2f})", ratio <= 0.75))
+    report.table(f"loop: `repeat {n:,}` of the logistic map, interpreter", rows, goals)
+
+
 def timed_stdin(cmd, stdin_path, runs):
     """Median wall seconds of `cmd` with standard input from `stdin_path`
     (hyperfine 1.15 cannot redirect it without a shell)."""
@@ -368,14 +457,15 @@ def repl(args, report):
                  rows, goals)
 
 
-WORKLOADS = {"stream": stream, "batch": batch, "parse": parse, "startup": startup}
+WORKLOADS = {"stream": stream, "batch": batch, "parse": parse, "startup": startup,
+             "warnings": warnings, "clean": clean, "names": names, "loop": loop}
 WORKLOADS["repl"] = repl
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--only", default=",".join(WORKLOADS),
-                   help="comma-separated workloads (stream,batch,parse,startup)")
+                   help="comma-separated workloads (" + ",".join(WORKLOADS) + ")")
     p.add_argument("--runs", type=int, default=5, help="timed runs per command (default 5)")
     p.add_argument("--scale", type=float, default=1.0,
                    help="input sizes times this (1 = the sizes of bench/README.md)")
@@ -387,7 +477,7 @@ def main():
     only = [w.strip() for w in args.only.split(",") if w.strip()]
     unknown = [w for w in only if w not in WORKLOADS]
     if unknown:
-        sys.exit(f"bench: unknown workload {', '.join(unknown)} (stream, batch, parse, startup)")
+        sys.exit(f"bench: unknown workload {', '.join(unknown)} ({', '.join(WORKLOADS)})")
     report = Report()
     header = (f"Machine: {machine()}. Peers: {versions()}. "
               f"Command: `bench/run.sh --only {','.join(only)} --runs {args.runs}"

@@ -6,7 +6,8 @@
 # peak memory. See bench/README.md.
 #
 #   bench/run.sh                      # everything, as bench/README.md reports it
-#   bench/run.sh --only stream        # one workload (stream, batch, parse, startup)
+#   bench/run.sh --only stream        # one workload (stream, batch, parse, startup,
+#                                     # warnings, clean, names, loop)
 #   bench/run.sh --scale 0.01         # small inputs: a quick try of the suite
 #   bench/run.sh --no-install ...     # use what is installed; skip missing peers
 set -euo pipefail

@@ -396,6 +396,149 @@ impl Diagnostic {
     }
 }
 
+impl Diagnostic {
+    /// Appends [`Diagnostic::to_json`] as text (`file: None`) or
+    /// [`Diagnostic::to_json_in`] (`Some(file)`) to `out`: the same bytes as
+    /// serialising those values, written straight out with no tree between,
+    /// so that a check with a hundred thousand warnings spends its time on
+    /// the warnings, not on maps of keys.
+    pub fn write_json(&self, out: &mut String, file: Option<&str>, src: &str, lines: &LineIndex) {
+        out.push_str("{\"code\":");
+        push_json_str(out, self.code.as_str());
+        out.push_str(",\"severity\":");
+        out.push_str(match self.severity {
+            Severity::Error => "\"error\"",
+            Severity::Warning => "\"warning\"",
+        });
+        out.push_str(",\"message\":");
+        push_json_str(out, &self.message);
+        let primary = self.primary_span();
+        if let Some(span) = primary {
+            let (line, column) = lines.line_col(src, span.start as usize);
+            push_json_num(out, "line", line as u64);
+            push_json_num(out, "column", column as u64);
+        }
+        if let Some(help) = &self.help {
+            out.push_str(",\"help\":");
+            push_json_str(out, help);
+        }
+        if let Some(note) = &self.note {
+            out.push_str(",\"note\":");
+            push_json_str(out, note);
+        }
+        if let Some(index) = self.index {
+            push_json_num(out, "index", index);
+        }
+        if let Some(span) = primary {
+            let (line, column) = lines.line_col(src, span.end as usize);
+            push_json_num(out, "end_line", line as u64);
+            push_json_num(out, "end_column", column as u64);
+            if let Some(file) = file {
+                out.push_str(",\"file\":");
+                push_json_str(out, file);
+            }
+        }
+        out.push_str(",\"labels\":[");
+        for (i, l) in self.labels.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_span_json(out, l.span, src, lines);
+            out.push_str(",\"text\":");
+            push_json_str(out, &l.text);
+            out.push_str(if l.primary {
+                ",\"primary\":true}"
+            } else {
+                ",\"primary\":false}"
+            });
+        }
+        out.push_str("],\"fixes\":[");
+        for (i, f) in self.fixes.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str("{\"message\":");
+            push_json_str(out, &f.message);
+            out.push_str(",\"applicability\":");
+            push_json_str(out, f.applicability.as_str());
+            out.push_str(",\"edits\":[");
+            for (j, e) in f.edits.iter().enumerate() {
+                if j > 0 {
+                    out.push(',');
+                }
+                push_span_json(out, e.span, src, lines);
+                out.push_str(",\"replacement\":");
+                push_json_str(out, &e.replacement);
+                out.push('}');
+            }
+            out.push_str("]}");
+        }
+        out.push(']');
+        if let (None, Some(file)) = (primary, file) {
+            out.push_str(",\"file\":");
+            push_json_str(out, file);
+        }
+        out.push('}');
+    }
+}
+
+/// `,"key":n`.
+fn push_json_num(out: &mut String, key: &str, n: u64) {
+    use fmt::Write as _;
+    out.push_str(",\"");
+    out.push_str(key);
+    out.push_str("\":");
+    let _ = write!(out, "{n}");
+}
+
+/// [`span_json`]'s object as text, without its closing brace (the caller
+/// adds its own keys).
+fn push_span_json(out: &mut String, span: Span, src: &str, lines: &LineIndex) {
+    use fmt::Write as _;
+    let (s, e) = clamp(src, span.start as usize, span.end as usize);
+    let (line, column) = lines.line_col(src, s);
+    let (end_line, end_column) = lines.line_col(src, e);
+    let _ = write!(
+        out,
+        "{{\"line\":{line},\"column\":{column},\"end_line\":{end_line},\"end_column\":{end_column},\"start\":{s},\"end\":{e}"
+    );
+}
+
+/// `text` as a JSON string, escaped as serde_json escapes it: `"`, `\\`,
+/// the short escapes `\b \t \n \f \r`, other control characters as
+/// `\u00xx` (lower-case hex), everything else as it is.
+pub fn push_json_str(out: &mut String, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &str = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            0x08 => "\\b",
+            b'\t' => "\\t",
+            b'\n' => "\\n",
+            0x0c => "\\f",
+            b'\r' => "\\r",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        // Every byte escaped is ASCII, so these are character boundaries.
+        out.push_str(&text[from..i]);
+        if escape.is_empty() {
+            out.push_str("\\u00");
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 0xf)] as char);
+        } else {
+            out.push_str(escape);
+        }
+        from = i + 1;
+    }
+    out.push_str(&text[from..]);
+    out.push('"');
+}
+
 /// A span as JSON: where it starts and ends, as 1-based line and column
 /// (in characters) and as byte offsets (`end` exclusive).
 fn span_json(span: Span, src: &str, lines: &LineIndex) -> Value {
@@ -558,9 +701,18 @@ fn render_miette(
     theme: GraphicalTheme,
     width: usize,
 ) -> String {
+    // miette breaks the message and the help into lines with textwrap, which
+    // costs most of a diagnostic's rendering; text that fits on its line
+    // comes out of it unchanged, so it is written as it is.
+    let fits = fits_on_one_line(&diag.message, MESSAGE_INDENT, width)
+        && diag
+            .help
+            .as_deref()
+            .is_none_or(|h| fits_on_one_line(h, HELP_INDENT, width));
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(width)
-        .with_links(false);
+        .with_links(false)
+        .with_wrap_lines(!fits);
     let report = Rendered {
         diag,
         source,
@@ -572,6 +724,26 @@ fn render_miette(
         out = format!("{}[{}]: {}\n", severity_word(diag), diag.code, diag.message);
     }
     out
+}
+
+/// The width of miette's lead before the message (`  × `) and the help
+/// (`  help: `).
+const MESSAGE_INDENT: usize = 4;
+const HELP_INDENT: usize = 8;
+
+/// Whether textwrap, breaking `text` after an `indent`-column lead at
+/// miette's width (`width - 2`), would leave it as one line, as it is: one
+/// line of printable ASCII (one column a byte), no space at either end or
+/// two in a row (which textwrap would trim or treat as a break), and a
+/// column to spare.
+fn fits_on_one_line(text: &str, indent: usize, width: usize) -> bool {
+    let b = text.as_bytes();
+    !b.is_empty()
+        && indent + b.len() < width.saturating_sub(2)
+        && b.iter().all(|c| (0x20..0x7f).contains(c))
+        && b[0] != b' '
+        && b[b.len() - 1] != b' '
+        && !text.contains("  ")
 }
 
 fn severity_word(diag: &Diagnostic) -> &'static str {
@@ -744,4 +916,121 @@ impl miette::SourceCode for Indexed<'_> {
 /// Sorts diagnostics by position, errors before warnings at the same place.
 pub fn sort(diags: &mut [Diagnostic]) {
     diags.sort_by_key(|d| (d.position(), std::cmp::Reverse(d.severity)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every byte that JSON escapes, some that it does not, and text of
+    /// several bytes a character.
+    const AWKWARD: &str = "a\"b\\c\u{8}\t\n\u{c}\r\u{0}\u{1f}\u{7f} é ∑ 🦀 /";
+
+    fn diags(src: &str) -> Vec<Diagnostic> {
+        let end = src.len();
+        let fix = Fix {
+            message: AWKWARD.to_owned(),
+            edits: vec![
+                Edit {
+                    span: Span::new(0, 3),
+                    replacement: "x\ny".to_owned(),
+                },
+                Edit {
+                    span: Span::new(end, end),
+                    replacement: String::new(),
+                },
+            ],
+            applicability: Applicability::MaybeIncorrect,
+        };
+        let mut full = Diagnostic::error(Code::BoardFull, AWKWARD, Span::new(8, 11), "here ∑")
+            .with_label(Span::new(0, end + 5), "\u{1}")
+            .with_help("help \"quoted\"")
+            .with_note("note\r\nline")
+            .with_fix(fix.clone())
+            .with_fix(Fix {
+                edits: Vec::new(),
+                applicability: Applicability::MachineApplicable,
+                ..fix
+            });
+        full.index = Some(u64::MAX);
+        vec![
+            full,
+            Diagnostic::warning(Code::DeadWrite, "w", Span::new(end, end), ""),
+            Diagnostic::global(Code::NoBoard, "no board"),
+            Diagnostic::global(Code::StepLimit, "x").with_help("h"),
+        ]
+    }
+
+    /// The text writer gives serde_json's bytes for the same diagnostic,
+    /// with and without the file, for every field present or absent.
+    #[test]
+    fn written_json_is_the_value_serialised() {
+        let src = "write é = 1\r\nread ∑x\nforget 🦀\n";
+        let lines = LineIndex::new(src);
+        for d in diags(src) {
+            let mut out = String::new();
+            d.write_json(&mut out, None, src, &lines);
+            assert_eq!(out, d.to_json(src, &lines).to_string());
+            for file in ["prog.wb", AWKWARD] {
+                let mut out = String::new();
+                d.write_json(&mut out, Some(file), src, &lines);
+                assert_eq!(out, d.to_json_in(file, src, &lines).to_string());
+            }
+        }
+    }
+
+    /// Where a diagnostic's message and help fit on their lines, miette's
+    /// rendering without line breaking is the one with it, byte for byte:
+    /// at every length up to the width, in both themes.
+    #[test]
+    fn text_that_fits_renders_the_same_unwrapped() {
+        let src = "board 1\nwrite x = 1\nwrite x = 2\nread x\n";
+        let source = Indexed::new("f.wb", src);
+        let words = "the value written to `x` is overwritten on line 3 before it is read, so";
+        let mut checked = 0;
+        for width in [40, 100] {
+            for len in 1..width {
+                let text: String = words.chars().cycle().take(len).collect();
+                let d =
+                    Diagnostic::warning(Code::DeadWrite, text.clone(), Span::new(14, 15), "here")
+                        .with_help(format!("help: {text}"));
+                if !fits_on_one_line(&d.message, MESSAGE_INDENT, width)
+                    || !fits_on_one_line(d.help.as_deref().unwrap(), HELP_INDENT, width)
+                {
+                    continue;
+                }
+                for theme in [GraphicalTheme::unicode_nocolor(), GraphicalTheme::unicode()] {
+                    let report = Rendered {
+                        diag: &d,
+                        source: &source,
+                        src,
+                        src_len: src.len(),
+                    };
+                    let mut out = [String::new(), String::new()];
+                    for (wrap, out) in [true, false].into_iter().zip(&mut out) {
+                        GraphicalReportHandler::new_themed(theme.clone())
+                            .with_width(width)
+                            .with_links(false)
+                            .with_wrap_lines(wrap)
+                            .render_report(out, &report)
+                            .unwrap();
+                    }
+                    assert_eq!(out[0], out[1], "width {width}, {len} characters");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 100, "{checked}");
+    }
+
+    /// Each byte value's escape is serde_json's.
+    #[test]
+    fn strings_escape_as_serde_json_does() {
+        for b in 0u8..=0x7f {
+            let text = format!("<{}>", b as char);
+            let mut out = String::new();
+            push_json_str(&mut out, &text);
+            assert_eq!(out, serde_json::to_string(&text).unwrap(), "byte {b:#x}");
+        }
+    }
 }

@@ -484,7 +484,7 @@ fn json(
         if i > 0 {
             out.push(',');
         }
-        out.push_str(&d.to_json_in(&source.name, &source.text, lines).to_string());
+        d.write_json(&mut out, Some(&source.name), &source.text, lines);
     }
     out.push(']');
     if let Some((a, _, fewest)) = summary {

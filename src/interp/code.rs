@@ -15,7 +15,7 @@
 //! first failure in that order. Both call `wb::arith` with the same operands,
 //! so a value is the same bit for bit whichever path computed it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::arith::{self, ArithError};
 use crate::board::Board;
@@ -186,6 +186,10 @@ impl Scope<'_> {
     }
 }
 
+/// Up to this many reads, an expression's reads are checked for a repeat
+/// by scanning them; past it, through a set.
+const FEW_READS: usize = 16;
+
 /// The compiler's working state.
 pub(super) struct Compiler<'a> {
     code: Code,
@@ -194,10 +198,15 @@ pub(super) struct Compiler<'a> {
     consts: HashMap<u64, u32>,
     /// Frame index of the temporary at each stack position.
     temps: Vec<u32>,
-    /// The serial number of the expression that last listed each name in
-    /// its reads, so that each is listed once.
-    seen: Vec<u32>,
-    serial: u32,
+    /// The names the current expression reads, once each, when it reads
+    /// more than [`FEW_READS`] (fewer are looked up in `code.reads` itself).
+    /// Its size is the expression's, never the name table's: the compiler
+    /// runs once per statement, and a table as long as the program's names
+    /// cleared for every statement made a straight-line program of distinct
+    /// names quadratic.
+    seen: HashSet<NameId>,
+    /// Where the current expression's reads start in `code.reads`.
+    reads_start: usize,
     stack: Vec<u32>,
 }
 
@@ -213,8 +222,8 @@ impl<'a> Compiler<'a> {
             scope,
             consts: HashMap::new(),
             temps: Vec::new(),
-            seen: Vec::new(),
-            serial: 0,
+            seen: HashSet::new(),
+            reads_start: 0,
             stack: Vec::new(),
         }
     }
@@ -288,7 +297,8 @@ impl Compiler<'_> {
         let ops_start = self.code.ins.len() as u32;
         let regs_start = self.code.regs.len() as u32;
         let reads_start = self.code.reads.len() as u32;
-        self.serial = self.serial.wrapping_add(1);
+        self.seen.clear();
+        self.reads_start = reads_start as usize;
         self.stack.clear();
         let mut exact_only = false;
         for op in &e.ops {
@@ -382,15 +392,26 @@ impl Compiler<'_> {
             }
             NameKind::Stream(_) => (Ins::Outside(id.0), 0),
             NameKind::Board | NameKind::Undeclared => {
-                if self.seen.len() <= id.index() {
-                    self.seen.resize(id.index() + 1, 0);
-                }
-                if self.seen[id.index()] != self.serial {
-                    self.seen[id.index()] = self.serial;
-                    self.code.reads.push(id);
-                }
+                self.read(id);
                 (Ins::Value(id.0), id.0)
             }
+        }
+    }
+
+    /// Lists `id` in the current expression's reads (from `reads_start`),
+    /// unless it is there already.
+    fn read(&mut self, id: NameId) {
+        let listed = &self.code.reads[self.reads_start..];
+        let new = if listed.len() < FEW_READS {
+            !listed.contains(&id)
+        } else {
+            if self.seen.is_empty() {
+                self.seen.extend(listed.iter().copied());
+            }
+            self.seen.insert(id)
+        };
+        if new {
+            self.code.reads.push(id);
         }
     }
 
@@ -454,41 +475,66 @@ impl Code {
     /// says why).
     #[inline(always)]
     pub(super) fn fast(&self, x: Fast, frame: &mut [f64], board: &Board) -> Option<f64> {
-        if x.exact_only {
+        if !self.reads_on_board(x, board) {
             return None;
         }
-        for &id in &self.reads[x.reads.range()] {
-            board.slot_of(id)?;
-        }
+        self.computed(x, frame)
+    }
+
+    /// Whether the fast form of `x` can run on `board`: every board name it
+    /// reads is on it (and it needs nothing unbound).
+    #[inline(always)]
+    pub(super) fn reads_on_board(&self, x: Fast, board: &Board) -> bool {
+        !x.exact_only
+            && self.reads[x.reads.range()]
+                .iter()
+                .all(|&id| board.slot_of(id).is_some())
+    }
+
+    /// [`Code::fast`] once [`Code::reads_on_board`] holds: `None` when an
+    /// operation fails.
+    ///
+    /// Each operation computes its IEEE value (`wb::arith`'s `*_value`, the
+    /// very values `arith::binary` and `arith::call` return when they
+    /// succeed); that an operation failed is noted, not branched on, and
+    /// the result is refused at the end. An operation fails exactly when
+    /// its value is not finite: a division or remainder by zero has no
+    /// finite value either. Temporaries are written before they are read
+    /// within one expression, so a failed evaluation leaves nothing that a
+    /// later one reads, and the exact evaluator says which operation failed.
+    #[inline(always)]
+    pub(super) fn computed(&self, x: Fast, frame: &mut [f64]) -> Option<f64> {
+        let mut finite = true;
         for r in &self.regs[x.regs.range()] {
             let a = frame[r.a as usize];
             let b = frame[r.b as usize];
             let v = match r.op {
-                RegOp::Add => arith::binary(BinOp::Add, a, b),
-                RegOp::Sub => arith::binary(BinOp::Sub, a, b),
-                RegOp::Mul => arith::binary(BinOp::Mul, a, b),
-                RegOp::Div => arith::binary(BinOp::Div, a, b),
-                RegOp::Rem => arith::binary(BinOp::Rem, a, b),
-                RegOp::Pow => arith::binary(BinOp::Pow, a, b),
-                RegOp::Lt => arith::binary(BinOp::Lt, a, b),
-                RegOp::Le => arith::binary(BinOp::Le, a, b),
-                RegOp::Gt => arith::binary(BinOp::Gt, a, b),
-                RegOp::Ge => arith::binary(BinOp::Ge, a, b),
-                RegOp::Eq => arith::binary(BinOp::Eq, a, b),
-                RegOp::Ne => arith::binary(BinOp::Ne, a, b),
-                RegOp::Neg => Ok(arith::neg(a)),
-                RegOp::Min => arith::call(Func::Min, a, b),
-                RegOp::Max => arith::call(Func::Max, a, b),
-                RegOp::Abs => arith::call(Func::Abs, a, 0.0),
-                RegOp::Sqrt => arith::call(Func::Sqrt, a, 0.0),
-                RegOp::Exp => arith::call(Func::Exp, a, 0.0),
-                RegOp::Ln => arith::call(Func::Ln, a, 0.0),
-                RegOp::Tanh => arith::call(Func::Tanh, a, 0.0),
-                RegOp::Sigmoid => arith::call(Func::Sigmoid, a, 0.0),
+                RegOp::Add => arith::binary_value(BinOp::Add, a, b),
+                RegOp::Sub => arith::binary_value(BinOp::Sub, a, b),
+                RegOp::Mul => arith::binary_value(BinOp::Mul, a, b),
+                RegOp::Div => arith::binary_value(BinOp::Div, a, b),
+                RegOp::Rem => arith::binary_value(BinOp::Rem, a, b),
+                RegOp::Pow => arith::binary_value(BinOp::Pow, a, b),
+                RegOp::Lt => arith::binary_value(BinOp::Lt, a, b),
+                RegOp::Le => arith::binary_value(BinOp::Le, a, b),
+                RegOp::Gt => arith::binary_value(BinOp::Gt, a, b),
+                RegOp::Ge => arith::binary_value(BinOp::Ge, a, b),
+                RegOp::Eq => arith::binary_value(BinOp::Eq, a, b),
+                RegOp::Ne => arith::binary_value(BinOp::Ne, a, b),
+                RegOp::Neg => arith::neg(a),
+                RegOp::Min => arith::call_value(Func::Min, a, b),
+                RegOp::Max => arith::call_value(Func::Max, a, b),
+                RegOp::Abs => arith::call_value(Func::Abs, a, 0.0),
+                RegOp::Sqrt => arith::call_value(Func::Sqrt, a, 0.0),
+                RegOp::Exp => arith::call_value(Func::Exp, a, 0.0),
+                RegOp::Ln => arith::call_value(Func::Ln, a, 0.0),
+                RegOp::Tanh => arith::call_value(Func::Tanh, a, 0.0),
+                RegOp::Sigmoid => arith::call_value(Func::Sigmoid, a, 0.0),
             };
-            frame[r.dst as usize] = v.ok()?;
+            finite &= v.is_finite();
+            frame[r.dst as usize] = v;
         }
-        Some(frame[x.result as usize])
+        finite.then(|| frame[x.result as usize])
     }
 
     /// The value of `x` by the exact evaluator: the postfix operations one
