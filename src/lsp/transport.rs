@@ -34,9 +34,16 @@ where
         receiver: from_server,
     } = client;
     let reader_out = Arc::clone(&out);
-    let reading = std::thread::Builder::new()
+    let (read_tx, read_rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
         .name("wb lsp reader".to_owned())
-        .spawn(move || read_loop(reader, |m| to_server.send(m).is_ok(), &reader_out))
+        .spawn(move || {
+            let read = read_loop(reader, |m| to_server.send(m).is_ok(), &reader_out);
+            // Told before the server's side closes, so that the server's
+            // error at the close is never taken for the cause.
+            let _ = read_tx.send(read);
+            drop(to_server);
+        })
         .map_err(|e| e.to_string())?;
     let writer_out = Arc::clone(&out);
     let writing = std::thread::Builder::new()
@@ -55,12 +62,17 @@ where
     let written = writing
         .join()
         .map_err(|_| "the writer thread failed".to_owned())?;
-    served?;
     // The server stopped at `exit` or at the end of the input: the reader
-    // has stopped too.
-    reading
-        .join()
-        .map_err(|_| "the reader thread failed".to_owned())??;
+    // has stopped too, or is about to. On a protocol error it may still be
+    // waiting for input, and is left to the process's end.
+    let read = match &served {
+        Ok(()) => read_rx.recv().ok(),
+        Err(_) => read_rx.try_recv().ok(),
+    };
+    if let Some(Err(e)) = read {
+        return Err(e);
+    }
+    served?;
     written.map_err(|e| format!("cannot write the answers: {e}"))
 }
 
@@ -113,11 +125,22 @@ fn message(body: &[u8]) -> Result<Message, Value> {
             &format!("the message is not JSON: {e}"),
         )
     })?;
-    let id = match value.get("id") {
+    // An id is a string or a number (which `lsp_server` keeps as an i32);
+    // a method is a string. Checked here, so that a request with another
+    // id is not read as a notification (which gets no answer).
+    let id = value.get("id");
+    let good_id = match id {
+        None => true,
+        Some(Value::String(_)) => true,
+        Some(Value::Number(n)) => n.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
+        Some(_) => false,
+    };
+    let good_method = value.get("method").is_none_or(Value::is_string);
+    let id = match id {
         Some(id @ (Value::Number(_) | Value::String(_))) => id.clone(),
         _ => Value::Null,
     };
-    let shaped = value.is_object();
+    let shaped = value.is_object() && good_id && good_method;
     let msg = serde_json::from_value::<Message>(value)
         .ok()
         .filter(|_| shaped);
