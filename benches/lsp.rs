@@ -124,6 +124,28 @@ fn bench(c: &mut Criterion) {
     g.bench_function("completion_last_lines", |b| {
         b.iter(|| client.request("textDocument/completion", complete_at.clone()))
     });
+    // A top-level `read z…` four lines above.
+    let top_at =
+        json!({"textDocument": {"uri": uri}, "position": {"line": last - 4, "character": 6}});
+    g.bench_function("completion_top_level", |b| {
+        b.iter(|| client.request("textDocument/completion", top_at.clone()))
+    });
+    // As typing goes: a change, its diagnostics, then a completion on the
+    // new version (which pays for the new check's occurrences).
+    g.bench_function("change_then_completion", |b| {
+        b.iter(|| {
+            version += 1;
+            let digit = if version % 2 == 0 { "3" } else { "2" };
+            client.notify(
+                "textDocument/didChange",
+                json!({"textDocument": {"uri": uri, "version": version},
+                       "contentChanges": [{"range": {"start": {"line": 3, "character": 15},
+                                                     "end": {"line": 3, "character": 16}},
+                                           "text": digit}]}),
+            );
+            client.request("textDocument/completion", complete_at.clone())
+        })
+    });
     g.finish();
     client.request("shutdown", Value::Null);
     client.notify("exit", Value::Null);

@@ -14,11 +14,12 @@
 //! candidate, nor the REPL's `:` commands; board rules it leaves to
 //! [`crate::check`].
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::check::{Checker, NameKind, Reads};
 use crate::syntax::{
-    self, Func, Ident, Item, LineIndex, NameId, Program, Stmt, StmtKind, KEYWORDS,
+    self, Func, Ident, Item, LineIndex, NameId, Names, Program, Stmt, StmtKind, KEYWORDS,
 };
 
 /// Where the text being completed comes from: a file, or a REPL session
@@ -114,6 +115,20 @@ enum Expect {
 /// may stand gets no candidates. A cursor past the end or inside a character
 /// is moved back to the nearest character boundary.
 pub fn complete(src: &str, cursor: usize, place: Place) -> Completion {
+    complete_with(src, cursor, place, |_| None)
+}
+
+/// [`complete`], for a front end that has checked the whole text already:
+/// `known` is asked for the [`Scene`] where the cursor's statement starts
+/// (a byte offset) and may give it from its own check; when it gives
+/// `None`, the text before that offset is checked here, as [`complete`]
+/// does. The answer must be the same either way.
+pub fn complete_with<'n>(
+    src: &str,
+    cursor: usize,
+    place: Place,
+    known: impl FnOnce(usize) -> Option<Scene<'n>>,
+) -> Completion {
     let mut cursor = cursor.min(src.len());
     while !src.is_char_boundary(cursor) {
         cursor -= 1;
@@ -141,7 +156,10 @@ pub fn complete(src: &str, cursor: usize, place: Place) -> Completion {
     if expect == Expect::Nothing {
         return none;
     }
-    let scene = Scene::at(&src[..stmt_start]);
+    let scene = match known(stmt_start) {
+        Some(scene) => scene,
+        None => Scene::at(&src[..stmt_start]),
+    };
     let mut candidates = scene.candidates(expect, place);
     candidates.retain(|c| c.word.starts_with(word));
     candidates.sort_by(|a, b| a.word.cmp(&b.word));
@@ -219,25 +237,32 @@ fn tokens(head: &str) -> Vec<&str> {
 
 /// The program as it stands before the cursor's statement: the checker's
 /// board there, the declarations, the loops around the cursor.
-struct Scene {
-    names: syntax::Names,
-    checker: Checker,
+pub struct Scene<'n> {
+    /// The names' texts.
+    pub names: Cow<'n, Names>,
+    /// The board there: `(slot, name)`, slots from 0, in slot order.
+    pub slots: Vec<(usize, NameId)>,
+    /// The scalar inputs declared before it.
+    pub inputs: Vec<NameId>,
+    /// The streams declared before it.
+    pub streams: Vec<NameId>,
     /// The streams of the enclosing `each`, if any.
-    each: Option<Vec<NameId>>,
+    pub each: Option<Vec<NameId>>,
     /// How many loops enclose the cursor.
-    loops: usize,
-    /// Whether anything precedes the cursor's statement.
-    first: bool,
-    /// Where each name was last forgotten before the cursor.
-    forgotten: HashMap<NameId, usize>,
+    pub loops: usize,
+    /// Whether no statement precedes the cursor's statement.
+    pub first: bool,
+    /// The board values named by a `forget` before it, each with the
+    /// 1-based line of its last `forget` there.
+    pub forgotten: HashMap<NameId, usize>,
 }
 
-impl Scene {
+impl Scene<'_> {
     /// Simulates `prefix`, which ends where the cursor's statement starts.
     /// Blocks still open there are closed so that it parses; the statements
     /// of each open loop body before the cursor then stand in for the loop,
     /// since the board at the cursor is the one the body has built so far.
-    fn at(prefix: &str) -> Scene {
+    fn at(prefix: &str) -> Scene<'static> {
         let depth = open_blocks(prefix);
         let mut text = prefix.to_owned();
         for _ in 0..depth {
@@ -282,10 +307,14 @@ impl Scene {
                 forgets(s, &lines, &mut forgotten);
             }
         }
+        let symbols = checker.symbols();
+        forgotten.retain(|&id, _| symbols.kind(id) == NameKind::Board);
         Scene {
             first: program.items.is_empty(),
-            names: program.names,
-            checker,
+            slots: checker.board().slots().collect(),
+            inputs: symbols.inputs.iter().map(|i| i.name).collect(),
+            streams: symbols.streams.iter().map(|s| s.name).collect(),
+            names: Cow::Owned(program.names),
             each,
             loops,
             forgotten,
@@ -294,7 +323,6 @@ impl Scene {
 
     fn candidates(&self, expect: Expect, place: Place) -> Vec<Candidate> {
         let mut out = Vec::new();
-        let symbols = self.checker.symbols();
         let name = |id: NameId, kind: Kind| Candidate {
             word: self.names.text(id).to_owned(),
             kind,
@@ -304,13 +332,13 @@ impl Scene {
             kind: Kind::Keyword,
         };
         let slots = |out: &mut Vec<Candidate>| {
-            for (slot, id) in self.checker.board().slots() {
+            for &(slot, id) in &self.slots {
                 out.push(name(id, Kind::Slot(slot + 1)));
             }
         };
         let values = |out: &mut Vec<Candidate>| {
             slots(out);
-            out.extend(symbols.inputs.iter().map(|i| name(i.name, Kind::Input)));
+            out.extend(self.inputs.iter().map(|&i| name(i, Kind::Input)));
             if let Some(each) = &self.each {
                 out.extend(each.iter().map(|&id| name(id, Kind::StreamElement)));
             }
@@ -339,15 +367,14 @@ impl Scene {
             Expect::WriteTarget => {
                 slots(&mut out);
                 for (&id, &line) in &self.forgotten {
-                    let board = symbols.kind(id) == NameKind::Board;
-                    if board && self.checker.board().slot_of(id).is_none() {
+                    if !self.slots.iter().any(|&(_, s)| s == id) {
                         out.push(name(id, Kind::Forgotten { line }));
                     }
                 }
             }
             Expect::ForgetTarget => slots(&mut out),
             Expect::Stream => {
-                out.extend(symbols.streams.iter().map(|s| name(s.name, Kind::Stream)));
+                out.extend(self.streams.iter().map(|&s| name(s, Kind::Stream)));
             }
             Expect::Value => values(&mut out),
             Expect::GateKeyword => out.extend(["when", "gate"].map(keyword)),
@@ -378,7 +405,7 @@ fn forgets(s: &Stmt, lines: &LineIndex, at: &mut HashMap<NameId, usize>) {
 }
 
 /// How many `{` are still open at the end of `text` (comments skipped).
-fn open_blocks(text: &str) -> usize {
+pub(crate) fn open_blocks(text: &str) -> usize {
     let mut depth: usize = 0;
     for line in text.split('\n') {
         let code = line.split('#').next().unwrap_or("");

@@ -13,18 +13,10 @@ pub struct LspArgs {
 }
 
 pub fn lsp(_args: LspArgs) -> i32 {
-    let (conn, io) = lsp_server::Connection::stdio();
-    let served = wb::lsp::serve(&conn);
-    // Closing the sender lets the writer thread finish.
-    drop(conn);
-    let joined = io.join();
-    match (served, joined) {
-        (Ok(()), Ok(())) => 0,
-        (Err(e), _) => {
-            usage_error(&format!("wb lsp: {e}"));
-            EXIT_PROGRAM
-        }
-        (_, Err(e)) => {
+    let input = std::io::BufReader::new(std::io::stdin());
+    match wb::lsp::serve_io(input, std::io::stdout()) {
+        Ok(()) => 0,
+        Err(e) => {
             usage_error(&format!("wb lsp: {e}"));
             EXIT_PROGRAM
         }

@@ -13,6 +13,7 @@
 //! every answer is plain data a test can look at.
 
 mod actions;
+mod complete;
 mod hints;
 mod hover;
 mod nav;

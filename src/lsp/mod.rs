@@ -14,6 +14,7 @@
 //! once, at its end, and before the request that follows it is answered.
 
 mod convert;
+mod transport;
 
 use std::collections::HashMap;
 
@@ -25,6 +26,8 @@ use crate::ide::position::{Encoding, LineMap};
 use crate::ide::Document;
 
 use convert::Converter;
+
+pub use transport::serve_io;
 
 /// An open document: its text, version, and (once asked) what the checker
 /// found.
@@ -193,6 +196,10 @@ impl Server<'_> {
             "textDocument/codeAction" => self.code_actions(req.params),
             "textDocument/formatting" => self.formatting(req.params),
             "textDocument/inlayHint" => self.inlay_hints(req.params),
+            "initialize" => Err((
+                ErrorCode::InvalidRequest,
+                "the server is initialized already".to_owned(),
+            )),
             m => Err((
                 ErrorCode::MethodNotFound,
                 format!("`wb lsp` does not answer `{m}`"),
@@ -320,7 +327,7 @@ impl Server<'_> {
     fn completion(&mut self, params: Value) -> Result<Value, Failure> {
         let p: lsp::CompletionParams = serde_json::from_value(params).map_err(invalid)?;
         let (doc, conv, offset) = self.at(p.text_document_position)?;
-        let c = crate::complete::complete(doc.text(), offset, crate::complete::Place::File);
+        let c = doc.completion(offset);
         let range = conv.range(crate::syntax::Span::new(c.start, offset));
         let items: Vec<lsp::CompletionItem> = c
             .candidates
