@@ -22,6 +22,7 @@ pub mod dataflow;
 pub mod emit;
 pub mod exact;
 pub mod order;
+pub mod program;
 pub mod schedule;
 pub mod statements;
 
@@ -301,6 +302,18 @@ pub fn plan_program(
     program: &crate::syntax::Program,
     subject: &str,
 ) -> Result<String, Vec<crate::diag::Diagnostic>> {
+    if program::has_units(program) {
+        let p = program::plan(program, &Options::default(), false, &[])?;
+        return Ok(format!(
+            "# wb plan of {subject}: {} slots, {} writes\n# {}\nboard {}\n{}{}",
+            p.slots,
+            p.writes,
+            program::claim(&p),
+            p.slots.max(1),
+            p.declarations,
+            p.body
+        ));
+    }
     let flow = dataflow::from_program(program)?;
     let p = plan(&flow, &Options::default()).map_err(|_| {
         // Without a capacity every dataflow has a plan.
