@@ -240,3 +240,20 @@ fn the_repl_plans_the_session() {
     assert!(plan.contains("2 slots, 6 writes"), "{plan}");
     check_and_run(plan, 2, "result = 181\n");
 }
+
+#[test]
+fn an_expr_syntax_error_is_shown_in_the_formula_as_typed() {
+    let out = wb(&["plan", "--expr", "a*(b+"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("error[wb::syntax]"), "{err}");
+    // The user's text, column 5 (after `a*(b+`), no `read ` in front.
+    assert!(err.contains("<expr>:1:5]"), "{err}");
+    assert!(err.contains(" 1 │ a*(b+\n"), "{err}");
+    assert!(!err.contains("read "), "{err}");
+    let err = text(&wb(&["plan", "--expr", "a * $b"]).stderr);
+    assert!(
+        err.contains("<expr>:1:5]") && err.contains(" 1 │ a * $b\n"),
+        "{err}"
+    );
+}

@@ -119,9 +119,28 @@ fn dataflow_of(args: &PlanArgs, defaults: &[(String, f64)]) -> Result<Subject, i
             text: format!("read {expr}"),
         };
         let mut names = Names::default();
-        let (items, diags) = syntax::parse_items(&source.text, 0, &mut names);
+        let (items, mut diags) = syntax::parse_items(&source.text, 0, &mut names);
         if !diags.is_empty() {
-            report(&diags, &source);
+            // Shown in the user's own text: without the `read ` the
+            // formula was parsed in.
+            let prefix = "read ".len();
+            for d in &mut diags {
+                for l in &mut d.labels {
+                    let (a, b) = (l.span.start as usize, l.span.end as usize);
+                    l.span = syntax::Span::new(
+                        a.saturating_sub(prefix).min(expr.len()),
+                        b.saturating_sub(prefix).min(expr.len()),
+                    );
+                }
+                for f in &mut d.fixes {
+                    f.edits.clear();
+                }
+            }
+            let shown = Source {
+                name: "<expr>".to_owned(),
+                text: expr.clone(),
+            };
+            report(&diags, &shown);
             return Err(EXIT_PROGRAM);
         }
         let exprs = match items.as_slice() {
