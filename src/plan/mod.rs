@@ -6,7 +6,8 @@
 //! ([`order`]: Sethi–Ullman/Ershov labels with free leaves and in-place
 //! overwrites, optimal on trees), the exact search over board states with
 //! and without recomputation ([`exact`]), schedules and their measurement
-//! ([`schedule`]), and writing a plan as a `.wb` program ([`emit`]).
+//! ([`schedule`]), writing a plan as a `.wb` program ([`emit`]), and
+//! programs with loops and gated writes, part by part ([`program`]).
 //!
 //! The model (docs/plan.md): every write applies one operation to names and
 //! numbers; inputs and numbers are free; a new name needs a free slot, a
