@@ -44,6 +44,10 @@ pub struct Written {
     /// Reads whose name had to change (two slots would have needed it at
     /// once), as `original → used`.
     pub renamed: Vec<(String, String)>,
+    /// Whether a value left on the board for what follows (or a value the
+    /// part found there) could not keep its name: the part is then not
+    /// written right, and must be refused.
+    pub clobbered: bool,
 }
 
 struct Namer<'a> {
@@ -263,6 +267,9 @@ pub fn write(flow: &Dataflow, steps: &[Step], style: Style<'_>, trace: bool) -> 
                             namer.fresh(r)
                         }
                         Some(r) => {
+                            if kept[chain_last[c as usize] as usize] || flow.is_held(value) {
+                                out.clobbered = true;
+                            }
                             let used = namer.fresh(r);
                             out.renamed.push((r.clone(), used.clone()));
                             used
@@ -297,6 +304,7 @@ pub fn write(flow: &Dataflow, steps: &[Step], style: Style<'_>, trace: bool) -> 
                 let copy = match &deferred[c as usize] {
                     Some(r) if chain_last[c as usize] == value => {
                         if live_required.contains(r) {
+                            out.clobbered |= kept[value as usize];
                             out.renamed
                                 .push((r.clone(), chain_name[c as usize].clone()));
                             None

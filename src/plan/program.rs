@@ -143,6 +143,53 @@ impl Planner<'_> {
         }
     }
 
+    /// Backward liveness: `live` after `stmts` becomes `live` before them.
+    /// A write no later statement needs is not planned, so what it reads is
+    /// not needed for it; a loop's body may run any number of times (a
+    /// fixed point), or none.
+    fn live_before(&self, stmts: &[&Stmt], live: &mut Set) {
+        let add = |e: &crate::syntax::Expr, live: &mut Set| {
+            for x in e.names() {
+                if !self.free[x.id.index()] {
+                    live[x.id.index()] = true;
+                }
+            }
+        };
+        for st in stmts.iter().rev() {
+            match &st.kind {
+                StmtKind::Write {
+                    target,
+                    value,
+                    gate,
+                } => {
+                    if live[target.id.index()] {
+                        match gate {
+                            // The old value stays where the gate is closed.
+                            Some(g) => add(g.expr(), live),
+                            None => live[target.id.index()] = false,
+                        }
+                        add(value, live);
+                    }
+                }
+                StmtKind::Read(es) => es.iter().for_each(|e| add(e, live)),
+                StmtKind::Forget(_) => {}
+                StmtKind::Each { body, .. } | StmtKind::Repeat { body, .. } => {
+                    let body: Vec<&Stmt> = body.iter().collect();
+                    let after = live.clone();
+                    loop {
+                        let mut inner = live.clone();
+                        self.live_before(&body, &mut inner);
+                        let next: Set = after.iter().zip(&inner).map(|(a, b)| *a || *b).collect();
+                        if next == *live {
+                            break;
+                        }
+                        *live = next;
+                    }
+                }
+            }
+        }
+    }
+
     fn scan_of(&self, stmts: &[&Stmt]) -> Scan {
         let mut s = Scan::default();
         self.scan(stmts, &mut vec![false; self.names.len()], &mut s);
@@ -181,12 +228,7 @@ impl Planner<'_> {
         for (i, part) in parts.iter().enumerate().rev() {
             after[i] = live.clone();
             match part {
-                Part::Straight(ss) => {
-                    let sc = self.scan_of(ss);
-                    for (k, l) in live.iter_mut().enumerate() {
-                        *l = (*l && !sc.written[k]) || sc.exposed[k];
-                    }
-                }
+                Part::Straight(ss) => self.live_before(ss, &mut live),
                 Part::Unit(s) => {
                     let sc = self.scan_of(&[*s]);
                     let keep = match &s.kind {
@@ -195,9 +237,7 @@ impl Planner<'_> {
                     };
                     needed[i] = keep;
                     if keep {
-                        for (k, l) in live.iter_mut().enumerate() {
-                            *l |= sc.exposed[k];
-                        }
+                        self.live_before(&[*s], &mut live);
                     }
                 }
             }
@@ -255,8 +295,10 @@ impl Planner<'_> {
                         .chain(&keep)
                         .map(|&id| self.names.text(id))
                         .collect();
-                    if let Some((from, _)) =
-                        w.renamed.iter().find(|(f, _)| holds.contains(f.as_str()))
+                    if let Some((from, _)) = w
+                        .renamed
+                        .iter()
+                        .find(|(f, _)| w.clobbered && holds.contains(f.as_str()))
                     {
                         let at = ss
                             .first()
@@ -287,7 +329,7 @@ impl Planner<'_> {
                         continue;
                     }
                     self.units += 1;
-                    self.unit(s, &board, text, depth)?;
+                    self.unit(s, &board, &after[i], text, depth)?;
                 }
             }
         }
@@ -299,6 +341,7 @@ impl Planner<'_> {
         &mut self,
         s: &Stmt,
         board: &Set,
+        after: &Set,
         text: &mut String,
         depth: usize,
     ) -> Result<(), Vec<Diagnostic>> {
@@ -336,8 +379,12 @@ impl Planner<'_> {
                 let sc = self.scan_of(&stmts);
                 // The names the body finds on the board and uses: held to
                 // its end, never forgotten inside it.
+                // Live around the body: after the loop, or in the next
+                // iteration (the fixed point `live_before` reaches).
+                let mut around: Set = after.clone();
+                self.live_before(&[s], &mut around);
                 let mine: Set = (0..self.names.len())
-                    .map(|k| board[k] && (sc.exposed[k] || sc.written[k]))
+                    .map(|k| board[k] && around[k] && (sc.exposed[k] || sc.written[k]))
                     .collect();
                 let pinned: Vec<String> = (0..self.names.len())
                     .filter(|&k| mine[k])
