@@ -116,3 +116,79 @@ fn loops_and_large_programs_are_not_searched() {
         Fewest::TooLarge(100)
     );
 }
+
+/// `wb check --fix --reorder` on a file: written only when the result
+/// checks clean, then it checks with no warnings and reads what the
+/// original reads, bit for bit, on random inputs.
+#[test]
+fn fix_reorder_rewrites_the_file_into_an_order_that_fits() {
+    let f = file(REORDER);
+    let path = f.path().to_str().unwrap();
+    let err = text(&wb(&["check", path]).stderr);
+    let flat = err.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("`wb check --fix --reorder` puts them in it"),
+        "{err}"
+    );
+    let inputs = [
+        ("1", "2"),
+        ("0.1", "-7.25"),
+        ("1e300", "3"),
+        ("-0.3", "0.7"),
+    ];
+    let before: Vec<String> = inputs
+        .iter()
+        .map(|(a, b)| {
+            let (a, b) = (format!("a={a}"), format!("b={b}"));
+            text(&wb(&["run", path, "--capacity", "3", "--set", &a, "--set", &b]).stdout)
+        })
+        .collect();
+    // Without --fix it is a usage error; with it, the file is rewritten.
+    assert_eq!(wb(&["check", "--reorder", path]).status.code(), Some(2));
+    let out = wb(&["check", "--fix", "--reorder", path]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr)
+            .contains("put the statements in an order that needs 2 slots (this order needs 3)"),
+        "{}",
+        text(&out.stderr)
+    );
+    let fixed = std::fs::read_to_string(path).unwrap();
+    assert_ne!(fixed, REORDER);
+    let check = wb(&["check", path, "--deny", "warnings"]);
+    assert!(check.status.success(), "{fixed}\n{}", text(&check.stderr));
+    assert!(text(&check.stderr).contains("0 warnings"));
+    for ((a, b), want) in inputs.iter().zip(&before) {
+        let (a, b) = (format!("a={a}"), format!("b={b}"));
+        assert_eq!(
+            &text(&wb(&["run", path, "--set", &a, "--set", &b]).stdout),
+            want,
+            "{fixed}"
+        );
+    }
+}
+
+/// When no order of the statements fits, `--fix --reorder` writes nothing.
+#[test]
+fn fix_reorder_leaves_a_file_that_cannot_fit_alone() {
+    let src = "board 1\ninput a = 1\nwrite x = a\nwrite y = a\nread x + y\n";
+    let f = file(src);
+    let path = f.path().to_str().unwrap();
+    let out = wb(&["check", "--fix", "--reorder", path]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read_to_string(path).unwrap(), src);
+}
+
+/// Where no other order was searched and the program does not fit, the
+/// summary says why instead of saying nothing.
+#[test]
+fn an_unsearched_program_that_does_not_fit_says_why() {
+    let f = file("board 1\nstream x = [1]\nwrite s = 0\nwrite p = 2\neach x {\n  write s = s + x * p\n}\nread s\n");
+    let err = text(&wb(&["check", f.path().to_str().unwrap()]).stderr);
+    assert!(
+        err.contains(
+            "note: no other order of these statements was searched: the program has a loop"
+        ),
+        "{err}"
+    );
+}

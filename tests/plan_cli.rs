@@ -157,16 +157,27 @@ fn trace_shows_the_board_filling() {
 }
 
 #[test]
-fn what_the_planner_cannot_plan_is_a_diagnostic() {
-    let f = file("board 2\nstream x = [1]\nwrite s = 0\neach x {\n  write s = s + x\n}\nread s\n");
+fn loops_and_gated_writes_are_planned_and_errors_refused() {
+    let src = "board 2\nstream x = [1]\nwrite s = 0\neach x {\n  write s = s + x\n}\nread s\n";
+    let f = file(src);
     let out = wb(&["plan", f.path().to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = text(&out.stderr);
-    assert!(err.contains("wb::plan_unsupported"), "{err}");
-    assert!(err.contains("cannot plan a loop"), "{err}");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let plan = text(&out.stdout);
+    assert!(plan.contains("each x {\n  write s = s + x\n}\n"), "{plan}");
+    check_and_run(&plan, 1, "s = 1\n");
     let f = file("board 2\ninput c = 1\nwrite s = 0\nwrite s = 2 when c\nread s\n");
-    let err = text(&wb(&["plan", f.path().to_str().unwrap()]).stderr);
-    assert!(err.contains("cannot plan a gated write"), "{err}");
+    let out = wb(&["plan", f.path().to_str().unwrap()]);
+    let plan = text(&out.stdout);
+    assert!(plan.contains("write s = 2 when c\n"), "{plan}");
+    check_and_run(&plan, 1, "s = 2\n");
+    // --trace draws straight-line plans only: a usage error says what to use.
+    let out = wb(&["plan", f.path().to_str().unwrap(), "--trace"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("wb run --trace"),
+        "{}",
+        text(&out.stderr)
+    );
     // A program with errors is refused with them.
     let f = file("board 2\nread nope\n");
     let out = wb(&["plan", f.path().to_str().unwrap()]);
@@ -228,4 +239,21 @@ fn the_repl_plans_the_session() {
     let plan = &stdout[stdout.find("# wb plan of the session").expect("a plan")..];
     assert!(plan.contains("2 slots, 6 writes"), "{plan}");
     check_and_run(plan, 2, "result = 181\n");
+}
+
+#[test]
+fn an_expr_syntax_error_is_shown_in_the_formula_as_typed() {
+    let out = wb(&["plan", "--expr", "a*(b+"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("error[wb::syntax]"), "{err}");
+    // The user's text, column 5 (after `a*(b+`), no `read ` in front.
+    assert!(err.contains("<expr>:1:5]"), "{err}");
+    assert!(err.contains(" 1 │ a*(b+\n"), "{err}");
+    assert!(!err.contains("read "), "{err}");
+    let err = text(&wb(&["plan", "--expr", "a * $b"]).stderr);
+    assert!(
+        err.contains("<expr>:1:5]") && err.contains(" 1 │ a * $b\n"),
+        "{err}"
+    );
 }

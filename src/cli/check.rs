@@ -56,6 +56,12 @@ pub struct CheckArgs {
     /// elements' influence vanish or explode (docs/grad.md).
     #[arg(long, value_name = "LINT")]
     lint: Vec<Lint>,
+    /// With `--fix`: when the statements as written do not fit but another
+    /// order of them does (the fewest slots `wb check` reports), put them in
+    /// that order first (their text kept, so the reads are the same), then
+    /// fix. Written only if the result checks clean.
+    #[arg(long, requires = "fix")]
+    reorder: bool,
     /// With `--fix` or `--pack`: print the result instead of saving it.
     #[arg(long, conflicts_with_all = ["format", "json"])]
     dry_run: bool,
@@ -74,6 +80,7 @@ impl CheckArgs {
             fix: false,
             pack: false,
             lint: Vec::new(),
+            reorder: false,
             dry_run: false,
         }
     }
@@ -152,6 +159,12 @@ pub fn check(mut args: CheckArgs) -> i32 {
 fn fix(args: &CheckArgs, source: Source) -> i32 {
     let mut text = source.text.clone();
     let mut applied = Vec::new();
+    if args.reorder {
+        if let Some((reordered, message)) = reorder(&source, args.capacity) {
+            text = reordered;
+            applied.push(message);
+        }
+    }
     // Texts already reached: a suggestion that undoes another ends the search.
     let mut seen = std::collections::HashSet::new();
     let analysis = loop {
@@ -262,6 +275,46 @@ fn fix(args: &CheckArgs, source: Source) -> i32 {
     };
     let mut analysis = check::check_source(&parsed.program, &fixed.text, args.capacity);
     finish(args, &fixed, &parsed.program, &mut analysis)
+}
+
+/// `--fix --reorder`: the statements in the order that needs the fewest
+/// slots (`wb plan`'s search over orders of them), each forget right after
+/// its value's last read; `None` when the order as written fits, or no
+/// other order needs fewer slots.
+fn reorder(source: &Source, capacity: Option<usize>) -> Option<(String, String)> {
+    let parsed = parse(source);
+    let analysis = check::check(&parsed.program, capacity);
+    let board = analysis.capacity?;
+    if analysis.min_capacity <= board {
+        return None;
+    }
+    let Fewest::Slots(n, order) =
+        statements::fewest_slots(&parsed.program, statements::CHECK_LIMITS)
+    else {
+        return None;
+    };
+    if n >= analysis.min_capacity {
+        return None;
+    }
+    let text = statements::reordered(&parsed.program, &source.text, &order);
+    let again = parse(&Source {
+        name: source.name.clone(),
+        text: text.clone(),
+    });
+    let packed = check::fix(
+        &again.program,
+        &text,
+        &check::check(&again.program, capacity),
+    )
+    .ok()?;
+    Some((
+        packed.text,
+        format!(
+            "put the statements in an order that needs {n} slot{} (this order needs {})",
+            plural(n),
+            analysis.min_capacity
+        ),
+    ))
 }
 
 /// `--pack`: every forget right after its value's last read.
@@ -436,7 +489,7 @@ fn emit(
                     "{}",
                     human_summary(source, a, lines, args.capacity.is_some())
                 );
-                if let Some(line) = statements::summary(fewest, a.min_capacity) {
+                if let Some(line) = statements::summary(fewest, a.min_capacity, a.capacity) {
                     eprintln!("  note: {line}");
                 }
             }

@@ -69,7 +69,10 @@ pub fn plan(args: PlanArgs) -> i32 {
         return EXIT_USAGE;
     }
     let (source, flow, own_board) = match dataflow_of(&args, &defaults) {
-        Ok(x) => x,
+        Ok(Subject::Flow(source, flow, own_board)) => (source, flow, own_board),
+        Ok(Subject::Units(source, program, own_board)) => {
+            return plan_units(&args, &source, &program, own_board, &defaults)
+        }
         Err(code) => return code,
     };
     for (name, _) in &defaults {
@@ -102,20 +105,44 @@ pub fn plan(args: PlanArgs) -> i32 {
     }
 }
 
+/// What `wb plan` plans: a dataflow, or a program with loops, streams or
+/// gated writes (planned part by part); with the program's own `board N`.
+#[allow(clippy::large_enum_variant)]
+enum Subject {
+    Flow(Source, Dataflow, Option<f64>),
+    Units(Source, Box<syntax::Program>, Option<f64>),
+}
+
 /// The source and dataflow to plan, and the program's own `board N`.
-fn dataflow_of(
-    args: &PlanArgs,
-    defaults: &[(String, f64)],
-) -> Result<(Source, Dataflow, Option<f64>), i32> {
+fn dataflow_of(args: &PlanArgs, defaults: &[(String, f64)]) -> Result<Subject, i32> {
     if let Some(expr) = &args.expr {
         let source = Source {
             name: "<expr>".to_owned(),
             text: format!("read {expr}"),
         };
         let mut names = Names::default();
-        let (items, diags) = syntax::parse_items(&source.text, 0, &mut names);
+        let (items, mut diags) = syntax::parse_items(&source.text, 0, &mut names);
         if !diags.is_empty() {
-            report_as(args.json, &diags, &source);
+            // Shown in the user's own text: without the `read ` the
+            // formula was parsed in.
+            let prefix = "read ".len();
+            for d in &mut diags {
+                for l in &mut d.labels {
+                    let (a, b) = (l.span.start as usize, l.span.end as usize);
+                    l.span = syntax::Span::new(
+                        a.saturating_sub(prefix).min(expr.len()),
+                        b.saturating_sub(prefix).min(expr.len()),
+                    );
+                }
+                for f in &mut d.fixes {
+                    f.edits.clear();
+                }
+            }
+            let shown = Source {
+                name: "<expr>".to_owned(),
+                text: expr.clone(),
+            };
+            report_as(args.json, &diags, &shown);
             return Err(EXIT_PROGRAM);
         }
         let exprs = match items.as_slice() {
@@ -129,7 +156,7 @@ fn dataflow_of(
             return Err(expr_usage());
         };
         let flow = dataflow::from_expr(&e.ops, &names, defaults);
-        return Ok((source, flow, None));
+        return Ok(Subject::Flow(source, flow, None));
     }
     let path = args.file.clone().unwrap_or_default();
     let source = match load(&path) {
@@ -158,6 +185,22 @@ fn dataflow_of(
         Item::Board(b) => Some(b.value),
         _ => None,
     });
+    if plan::program::has_units(&parsed.program) {
+        for (name, _) in defaults {
+            let declared = parsed.program.items.iter().any(|i| match i {
+                Item::Input(ds, _) => ds
+                    .iter()
+                    .any(|d| parsed.program.names.text(d.name.id) == name),
+                _ => false,
+            });
+            if !declared {
+                usage_error(&format!("--set {name}: the program has no input `{name}`"));
+                return Err(EXIT_USAGE);
+            }
+        }
+        let program = ManuallyDrop::into_inner(parsed).program;
+        return Ok(Subject::Units(source, Box::new(program), own_board));
+    }
     let mut flow = match dataflow::from_program_taking_names(&mut parsed.program) {
         Ok(f) => f,
         Err(diags) => {
@@ -171,7 +214,97 @@ fn dataflow_of(
             *default = Some(*v);
         }
     }
-    Ok((source, flow, own_board))
+    Ok(Subject::Flow(source, flow, own_board))
+}
+
+/// A program with loops, streams or gated writes: its straight-line parts
+/// planned, its loops and gated writes kept as units (`wb::plan::program`).
+fn plan_units(
+    args: &PlanArgs,
+    source: &Source,
+    program: &syntax::Program,
+    own_board: Option<f64>,
+    defaults: &[(String, f64)],
+) -> i32 {
+    if args.trace {
+        usage_error(
+            "--trace draws plans of straight-line programs; for a program with loops or gated writes, run the plan with `wb run --trace`",
+        );
+        return EXIT_USAGE;
+    }
+    let interrupt = output::interrupt_flag();
+    let opts = Options {
+        recompute: false,
+        interrupt: Some(interrupt),
+        states: 2_000_000,
+        ..Options::default()
+    };
+    let p = match plan::program::plan(program, &opts, args.explain, defaults) {
+        Ok(p) => p,
+        Err(diags) => {
+            report(&diags, source);
+            return EXIT_PROGRAM;
+        }
+    };
+    if let Some(c) = args.capacity {
+        if p.slots > c {
+            let s = |n: usize| if n == 1 { "" } else { "s" };
+            let d = Diagnostic::global(Code::NoPlan, format!("no plan found on {c} slot{}", s(c)))
+                .with_note(format!(
+                    "proven: every plan that keeps the loops and gated writes as units needs at least {} slot{}; the plan found needs {} (not proven the fewest: docs/plan.md)",
+                    p.lower_bound,
+                    s(p.lower_bound),
+                    p.slots
+                ))
+                .with_help(format!("plan on {}: `--capacity {}`", p.slots, p.slots));
+            report(&[d], source);
+            return EXIT_PROGRAM;
+        }
+    }
+    let board = args.capacity.unwrap_or(p.slots).max(1);
+    let s = |n: usize| if n == 1 { "" } else { "s" };
+    let mut text = format!(
+        "# wb plan of {}: {} slot{}, {} write{}\n# {}\n",
+        source.name,
+        p.slots,
+        s(p.slots),
+        p.writes,
+        s(p.writes),
+        plan::program::claim(&p)
+    );
+    if let (Some(b), None) = (own_board, args.capacity) {
+        text.push_str(&format!(
+            "# (the program's own `board {}` is not a limit for the plan)\n",
+            wb::number::format(b)
+        ));
+    }
+    for (from, to) in &p.renamed {
+        text.push_str(&format!(
+            "# `read {from}` reads `{to}`: two slots needed the name `{from}` at once\n"
+        ));
+    }
+    text.push_str(&format!("board {board}\n{}{}", p.declarations, p.body));
+    let printed = if args.json {
+        let obj = json!({
+            "capacity": board,
+            "slots": p.slots,
+            "writes": p.writes,
+            "optimal": false,
+            "lower_bound": p.lower_bound,
+            "program": text,
+        });
+        output::print(&format!("{obj}\n"))
+    } else {
+        output::print(&text)
+    };
+    if let Err(code) = printed {
+        return code;
+    }
+    if p.stopped == Some(Stopped::Interrupted) {
+        output::EXIT_INTERRUPTED
+    } else {
+        0
+    }
 }
 
 fn expr_usage() -> i32 {
@@ -231,6 +364,7 @@ fn print_plan(
         own_board,
         style: emit::Style {
             explain: args.explain,
+            ..emit::Style::default()
         },
         trace: args.trace,
     };

@@ -37,6 +37,10 @@ pub enum Operation {
     Call(Func),
     /// `write y = x`: the operand itself, under a new name.
     Copy,
+    /// A value already on the board, under this name, where a part of a
+    /// program begins (one a loop or a gated write left there): never
+    /// written by the plan, only held and forgotten.
+    Held(NameId),
 }
 
 impl Operation {
@@ -44,6 +48,7 @@ impl Operation {
     pub fn arity(self) -> usize {
         match self {
             Operation::Neg | Operation::Copy => 1,
+            Operation::Held(_) => 0,
             Operation::Bin(_) => 2,
             Operation::Call(f) => f.arity(),
         }
@@ -58,6 +63,10 @@ pub struct ReadOf {
     /// The name the plan reads it under (the original's, where it read a
     /// name).
     pub name: String,
+    /// Not a read of the program: the value must be on the board under
+    /// `name` here (where a part of a program begins or ends, for the loop
+    /// or gated write next to it). Nothing is printed for it.
+    pub hold: bool,
 }
 
 /// The dataflow: values in an order where operands come first, and reads.
@@ -73,6 +82,9 @@ pub struct Dataflow {
     named: Vec<bool>,
     /// The reads, in the order the original makes them.
     pub reads: Vec<ReadOf>,
+    /// Where the holds at the end of a part begin in `reads` (the values
+    /// left on the board for what follows: never forgotten by the plan).
+    pub holds_from: usize,
     /// The inputs the dataflow may use, with their defaults.
     pub inputs: Vec<(NameId, Option<f64>)>,
     /// The names of inputs and targets.
@@ -326,7 +338,11 @@ impl Dataflow {
                     if let (Arg::Value(v), false) = (arg, name.is_empty()) {
                         self.named[v as usize] = true;
                     }
-                    self.reads.push(ReadOf { arg, name });
+                    self.reads.push(ReadOf {
+                        arg,
+                        name,
+                        hold: false,
+                    });
                 }
             }
             StmtKind::Each { .. } | StmtKind::Repeat { .. } => refused.push(unsupported(
@@ -369,6 +385,73 @@ pub fn from_expr(ops: &[crate::syntax::Op], names: &Names, defaults: &[(String, 
     flow.reads.push(ReadOf {
         arg,
         name: String::new(),
+        hold: false,
     });
     flow
+}
+
+/// The dataflow of one straight-line part of a program (its writes are not
+/// gated, it has no loop): `free` marks the names read without a slot
+/// (inputs, streams); each name in `held` is on the board when the part
+/// begins (a value of [`Operation::Held`], made first); each name in `out`
+/// must be on the board, with its latest value, when it ends (for the loop
+/// or gated write after it, or the next iteration of the loop it is the
+/// body of).
+pub fn from_part(
+    stmts: &[&Stmt],
+    names: &Names,
+    free: &[bool],
+    held: &[NameId],
+    out: &[NameId],
+) -> Dataflow {
+    let mut flow = Dataflow {
+        names: names.clone(),
+        ..Dataflow::default()
+    };
+    let mut current: Vec<Option<Arg>> = vec![None; names.len()];
+    for &id in held {
+        let v = flow.push(Operation::Held(id), &[]);
+        flow.target[v as usize] = Some(id);
+        flow.named[v as usize] = true;
+        current[id.index()] = Some(Arg::Value(v));
+        flow.reads.push(ReadOf {
+            arg: Arg::Value(v),
+            name: names.text(id).to_owned(),
+            hold: true,
+        });
+    }
+    let mut refused = Vec::new();
+    for stmt in stmts {
+        flow.statement(stmt, free, &mut current, &mut refused);
+    }
+    flow.holds_from = flow.reads.len();
+    for &id in out {
+        if let Some(Arg::Value(v)) = current[id.index()] {
+            flow.named[v as usize] = true;
+            flow.reads.push(ReadOf {
+                arg: Arg::Value(v),
+                name: names.text(id).to_owned(),
+                hold: true,
+            });
+        }
+    }
+    flow
+}
+
+impl Dataflow {
+    /// The values a part leaves on the board (see [`Dataflow::holds_from`]).
+    pub fn kept(&self) -> Vec<bool> {
+        let mut kept = vec![false; self.len()];
+        for r in self.reads.iter().skip(self.holds_from) {
+            if let (true, Arg::Value(v)) = (r.hold, r.arg) {
+                kept[v as usize] = true;
+            }
+        }
+        kept
+    }
+
+    /// Whether `v` is a value the part found on the board.
+    pub fn is_held(&self, v: u32) -> bool {
+        matches!(self.ops[v as usize], Operation::Held(_))
+    }
 }

@@ -19,9 +19,19 @@ use crate::syntax::{BinOp, Func, KEYWORDS};
 
 /// How to write the program.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Style {
+pub struct Style<'a> {
     /// A comment on each forget and recomputation saying why.
     pub explain: bool,
+    /// Forget every value that is not kept, also after the last write (a
+    /// part of a program followed by a loop or a gated write, or a loop
+    /// body, which must leave the board as it found it).
+    pub forget_all: bool,
+    /// Names the plan must not give its own slots (the names a loop or a
+    /// gated write kept as written uses).
+    pub reserved: &'a [String],
+    /// Names whose slots are never forgotten here (a loop body's names
+    /// from the board it found: each is overwritten in place instead).
+    pub pinned: &'a [String],
 }
 
 /// The written plan.
@@ -34,6 +44,10 @@ pub struct Written {
     /// Reads whose name had to change (two slots would have needed it at
     /// once), as `original → used`.
     pub renamed: Vec<(String, String)>,
+    /// Whether a value left on the board for what follows (or a value the
+    /// part found there) could not keep its name: the part is then not
+    /// written right, and must be refused.
+    pub clobbered: bool,
 }
 
 struct Namer<'a> {
@@ -147,7 +161,7 @@ fn expression(op: Operation, texts: &[String]) -> String {
 }
 
 /// Writes `steps` as statements.
-pub fn write(flow: &Dataflow, steps: &[Step], style: Style, trace: bool) -> Written {
+pub fn write(flow: &Dataflow, steps: &[Step], style: Style<'_>, trace: bool) -> Written {
     let mut namer = Namer {
         flow,
         taken: KEYWORDS.iter().map(|k| (*k).to_owned()).collect(),
@@ -159,6 +173,12 @@ pub fn write(flow: &Dataflow, steps: &[Step], style: Style, trace: bool) -> Writ
     for (id, _) in &flow.inputs {
         namer.taken.insert(flow.names.text(*id).to_owned());
     }
+    namer.taken.extend(style.reserved.iter().cloned());
+    let kept = flow.kept();
+    // A part of a program with units: its cost is measured on the text, so
+    // a name still held may be filled by a copy at the end of its chain.
+    let parts = !style.reserved.is_empty();
+    let pinned: HashSet<&str, Fx> = style.pinned.iter().map(String::as_str).collect();
     // Names reads need are kept for them.
     let required: HashSet<String> = flow
         .reads
@@ -173,6 +193,7 @@ pub fn write(flow: &Dataflow, steps: &[Step], style: Style, trace: bool) -> Writ
     let mut chain_of = vec![u32::MAX; flow.len()];
     let mut chain_last: Vec<u32> = Vec::new();
     let mut chain_required: Vec<Option<String>> = Vec::new();
+    let mut required_count: Vec<u32> = Vec::new();
     let mut chain_at_step = Vec::with_capacity(steps.len());
     let mut times = vec![0u32; flow.len()];
     for step in steps {
@@ -183,6 +204,7 @@ pub fn write(flow: &Dataflow, steps: &[Step], style: Style, trace: bool) -> Writ
                 None => {
                     chain_last.push(value);
                     chain_required.push(None);
+                    required_count.push(0u32);
                     (chain_last.len() - 1) as u32
                 }
             };
@@ -190,19 +212,25 @@ pub fn write(flow: &Dataflow, steps: &[Step], style: Style, trace: bool) -> Writ
             chain_last[c as usize] = value;
             if let Some(name) = flow.required_name(value) {
                 chain_required[c as usize] = Some(name.to_owned());
+                required_count[c as usize] += 1;
             }
             chain_at_step.push(c);
         }
     }
-    let last_write = steps
-        .iter()
-        .rposition(|s| matches!(s, Step::Compute { .. }))
-        .map_or(0, |i| i + 1);
+    let last_write = if style.forget_all {
+        steps.len()
+    } else {
+        steps
+            .iter()
+            .rposition(|s| matches!(s, Step::Compute { .. }))
+            .map_or(0, |i| i + 1)
+    };
 
     let mut out = Written::default();
     let mut chain_name: Vec<String> = vec![String::new(); chain_last.len()];
     let mut live_required: HashSet<String, Fx> = HashSet::default();
     let mut slot_of_chain: Vec<usize> = vec![usize::MAX; chain_last.len()];
+    let mut deferred: Vec<Option<String>> = vec![None; chain_last.len()];
     let mut slots: Vec<Option<u32>> = Vec::new();
     let mut written = vec![0u32; flow.len()];
     let mut made_room = vec![false; flow.len()];
@@ -226,7 +254,22 @@ pub fn write(flow: &Dataflow, steps: &[Step], style: Style, trace: bool) -> Writ
                 if over.is_none() {
                     let name = match &chain_required[c as usize] {
                         Some(r) if !live_required.contains(r) => r.clone(),
+                        Some(r)
+                            if parts
+                                && required_count[c as usize] == 1
+                                && flow.required_name(chain_last[c as usize])
+                                    == Some(r.as_str()) =>
+                        {
+                            // The name is still held by the value this
+                            // chain replaces: compute under another name,
+                            // copy into the name at the end.
+                            deferred[c as usize] = Some(r.clone());
+                            namer.fresh(r)
+                        }
                         Some(r) => {
+                            if kept[chain_last[c as usize] as usize] || flow.is_held(value) {
+                                out.clobbered = true;
+                            }
                             let used = namer.fresh(r);
                             out.renamed.push((r.clone(), used.clone()));
                             used
@@ -253,12 +296,29 @@ pub fn write(flow: &Dataflow, steps: &[Step], style: Style, trace: bool) -> Writ
                 }
                 slots[slot_of_chain[c as usize]] = Some(c);
                 holder[value as usize] = c;
+                written[value as usize] += 1;
+                if flow.is_held(value) {
+                    // Already on the board under its name.
+                    continue;
+                }
+                let copy = match &deferred[c as usize] {
+                    Some(r) if chain_last[c as usize] == value => {
+                        if live_required.contains(r) {
+                            out.clobbered |= kept[value as usize];
+                            out.renamed
+                                .push((r.clone(), chain_name[c as usize].clone()));
+                            None
+                        } else {
+                            Some(r.clone())
+                        }
+                    }
+                    _ => None,
+                };
                 let mut line = format!(
                     "write {} = {}",
                     chain_name[c as usize],
                     expression(flow.op(value), &texts)
                 );
-                written[value as usize] += 1;
                 if style.explain {
                     if written[value as usize] > 1 && made_room[value as usize] {
                         line.push_str("  # written again: it was forgotten to make room");
@@ -270,11 +330,28 @@ pub fn write(flow: &Dataflow, steps: &[Step], style: Style, trace: bool) -> Writ
                         );
                     }
                 }
+                if let Some(r) = copy {
+                    let tmp = chain_name[c as usize].clone();
+                    let _ = write!(line, "\nwrite {r} = {tmp}\nforget {tmp}");
+                    slots[slot_of_chain[c as usize]] = None;
+                    live_required.insert(r.clone());
+                    chain_name.push(r);
+                    let free = slots.iter().position(Option::is_none);
+                    let s = free.unwrap_or_else(|| {
+                        slots.push(None);
+                        slots.len() - 1
+                    });
+                    slot_of_chain.push(s);
+                    let c2 = (chain_name.len() - 1) as u32;
+                    slots[s] = Some(c2);
+                    holder[value as usize] = c2;
+                }
                 line
             }
             Step::Forget(u) => {
-                if i >= last_write {
-                    // After the last write a forget frees a slot nobody takes.
+                if i >= last_write || kept[u as usize] {
+                    // After the last write a forget frees a slot nobody
+                    // takes; a kept value stays for what follows.
                     continue;
                 }
                 let c = holder[u as usize];
@@ -283,6 +360,10 @@ pub fn write(flow: &Dataflow, steps: &[Step], style: Style, trace: bool) -> Writ
                 slots[slot_of_chain[c as usize]] = None;
                 let again = written[u as usize] < times[u as usize];
                 made_room[u as usize] = again;
+                if pinned.contains(name.as_str()) {
+                    // Stays on the board until the write of its next value.
+                    continue;
+                }
                 let mut line = format!("forget {name}");
                 if style.explain {
                     line.push_str(if again {
@@ -295,6 +376,9 @@ pub fn write(flow: &Dataflow, steps: &[Step], style: Style, trace: bool) -> Writ
             }
             Step::Read(j) => {
                 let r = &flow.reads[j];
+                if r.hold {
+                    continue;
+                }
                 format!("read {}", name_of(&r.arg, &chain_name, &holder, &namer))
             }
         };
@@ -322,7 +406,7 @@ pub struct Page<'a> {
     /// The program's own `board N`, which is not a limit for the plan.
     pub own_board: Option<f64>,
     /// Comments or not.
-    pub style: Style,
+    pub style: Style<'a>,
     /// Whether to draw the board (the second text returned).
     pub trace: bool,
 }
@@ -405,7 +489,7 @@ pub fn claim(p: &Plan, capacity: Option<usize>) -> String {
 }
 
 /// Which inputs (by name id) the plan reads.
-fn used_inputs(flow: &Dataflow) -> Vec<bool> {
+pub(crate) fn used_inputs(flow: &Dataflow) -> Vec<bool> {
     let mut used = vec![false; flow.names.len()];
     let needed = flow.needed();
     let mut mark = |a: &Arg| {

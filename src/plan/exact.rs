@@ -111,7 +111,18 @@ impl Small {
                 Arg::Leaf(_) => 0,
             })
             .collect();
-        Small::from_parts(ids, args, over, reads, Vec::new(), Vec::new())
+        // Values a part of a program finds on the board come first: they
+        // are there before anything is written.
+        let held = ids
+            .iter()
+            .enumerate()
+            .filter(|(_, &v)| flow.is_held(v))
+            .fold(0u64, |m, (i, _)| m | 1 << i);
+        let after = ids
+            .iter()
+            .map(|&v| if flow.is_held(v) { 0 } else { held })
+            .collect();
+        Small::from_parts(ids, args, over, reads, after, Vec::new())
     }
 
     /// A search problem given directly: value `i` (standing for `ids[i]`)

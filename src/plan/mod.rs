@@ -6,7 +6,8 @@
 //! ([`order`]: Sethi–Ullman/Ershov labels with free leaves and in-place
 //! overwrites, optimal on trees), the exact search over board states with
 //! and without recomputation ([`exact`]), schedules and their measurement
-//! ([`schedule`]), and writing a plan as a `.wb` program ([`emit`]).
+//! ([`schedule`]), writing a plan as a `.wb` program ([`emit`]), and
+//! programs with loops and gated writes, part by part ([`program`]).
 //!
 //! The model (docs/plan.md): every write applies one operation to names and
 //! numbers; inputs and numbers are free; a new name needs a free slot, a
@@ -22,6 +23,7 @@ pub mod dataflow;
 pub mod emit;
 pub mod exact;
 pub mod order;
+pub mod program;
 pub mod schedule;
 pub mod statements;
 
@@ -301,6 +303,18 @@ pub fn plan_program(
     program: &crate::syntax::Program,
     subject: &str,
 ) -> Result<String, Vec<crate::diag::Diagnostic>> {
+    if program::has_units(program) {
+        let p = program::plan(program, &Options::default(), false, &[])?;
+        return Ok(format!(
+            "# wb plan of {subject}: {} slots, {} writes\n# {}\nboard {}\n{}{}",
+            p.slots,
+            p.writes,
+            program::claim(&p),
+            p.slots.max(1),
+            p.declarations,
+            p.body
+        ));
+    }
     let flow = dataflow::from_program(program)?;
     let p = plan(&flow, &Options::default()).map_err(|_| {
         // Without a capacity every dataflow has a plan.

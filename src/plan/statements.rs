@@ -161,14 +161,24 @@ fn count_writes(program: &Program) -> usize {
 
 /// The line `wb check` adds to its summary: the optimum over orders where
 /// it is below `min_capacity` (the order as written, forgets moved), or why
-/// it is not known; nothing when this order is already the best.
-pub fn summary(fewest: &Fewest, min_capacity: usize) -> Option<String> {
+/// it is not known; nothing when this order is already the best, or when it
+/// was not searched but the order as written fits `capacity`.
+pub fn summary(fewest: &Fewest, min_capacity: usize, capacity: Option<usize>) -> Option<String> {
     match fewest {
         Fewest::Slots(n, _) if *n < min_capacity => Some(format!(
             "another order of these statements needs {n} slot{} (the fewest of any order, proven; `wb plan` also splits and recomputes)",
             if *n == 1 { "" } else { "s" }
         )),
-        Fewest::Slots(..) | Fewest::Loops | Fewest::TooLarge(_) => None,
+        Fewest::Slots(..) => None,
+        // Where the order as written does not fit, say why no other order
+        // was searched (elsewhere there is nothing to act on).
+        Fewest::Loops if min_capacity > capacity.unwrap_or(usize::MAX) => Some(
+            "no other order of these statements was searched: the program has a loop (`wb plan` plans it part by part, keeping loops and gated writes as units)".to_owned(),
+        ),
+        Fewest::TooLarge(n) if min_capacity > capacity.unwrap_or(usize::MAX) => Some(format!(
+            "no other order of these statements was searched: {n} writes, more than the {MAX_WRITES} a check searches (`wb plan` plans it)"
+        )),
+        Fewest::Loops | Fewest::TooLarge(_) => None,
         Fewest::Stopped(_) => Some(
             "the fewest slots of any order of these statements was not found in the time a check may take".to_owned(),
         ),
@@ -200,7 +210,12 @@ pub fn advise(fewest: &Fewest, analysis: &mut Analysis) {
         "still more than the board"
     };
     let line = format!(
-        "this order needs {this}; another order of these statements needs {best} ({fits}): `wb plan` finds it"
+        "this order needs {this}; another order of these statements needs {best} ({fits}): {}",
+        if best <= capacity {
+            "`wb check --fix --reorder` puts them in it"
+        } else {
+            "`wb plan` finds it"
+        }
     );
     for d in &mut analysis.diagnostics {
         if d.code == Code::BoardFull {
