@@ -1,5 +1,6 @@
 //! `wb compile`: lower a program to its LSTM-style cell and show it.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -75,12 +76,21 @@ pub fn compile(mut args: CompileArgs) -> i32 {
             return EXIT_PROGRAM;
         }
     };
-    let text = match args.emit {
-        Emit::Table => cell::table::render(&compiled, wb::layout::stdout_width(args.width)),
-        Emit::Json => format!("{}\n", cell::json::emit(&compiled)),
-    };
-    match output::print(&text) {
-        Ok(()) => 0,
-        Err(code) => code,
+    match args.emit {
+        Emit::Table => {
+            let text = cell::table::render(&compiled, wb::layout::stdout_width(args.width));
+            match output::print(&text) {
+                Ok(()) => 0,
+                Err(code) => code,
+            }
+        }
+        // Written as it is made: memory does not grow with the output.
+        Emit::Json => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            match cell::json::write(&compiled, &mut out).and_then(|()| out.flush()) {
+                Ok(()) => 0,
+                Err(e) => output::failed(&e),
+            }
+        }
     }
 }
