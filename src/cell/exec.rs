@@ -1249,12 +1249,35 @@ impl Regfile {
         index: Option<u64>,
     ) -> bool {
         let (start, n) = at;
-        for instr in &step.instrs {
-            let dst = self.temp_reg[instr.dst];
-            let (out, regs) = self.open(data, at, Some(dst));
-            let kernel = Kernel::of(instr.op);
-            if kernel.run(&mut out[..n], regs.get(instr.a), regs.get(instr.b)) {
-                return false;
+        if n == 1 {
+            // One row (`wb run --engine cell`): each instruction on its
+            // value directly, the same IEEE operation the kernel runs, with
+            // no slices to cut and no kernel to call.
+            for instr in &step.instrs {
+                let (a, b) = (
+                    self.scalar(instr.a, data, start),
+                    self.scalar(instr.b, data, start),
+                );
+                let v = match instr.op {
+                    InstrOp::Bin(o) => arith::binary_value(o, a, b),
+                    InstrOp::Call(f) => arith::call_value(f, a, b),
+                    InstrOp::Neg => arith::neg(a),
+                    InstrOp::Copy => a,
+                };
+                if !v.is_finite() && !matches!(instr.op, InstrOp::Neg | InstrOp::Copy) {
+                    return false;
+                }
+                let dst = self.temp_reg[instr.dst];
+                self.regs[dst * self.k] = v;
+            }
+        } else {
+            for instr in &step.instrs {
+                let dst = self.temp_reg[instr.dst];
+                let (out, regs) = self.open(data, at, Some(dst));
+                let kernel = Kernel::of(instr.op);
+                if kernel.run(&mut out[..n], regs.get(instr.a), regs.get(instr.b)) {
+                    return false;
+                }
             }
         }
         for q in quick {
@@ -1274,6 +1297,21 @@ impl Regfile {
             }
         }
         true
+    }
+}
+
+impl Regfile {
+    /// An operand's value in the chunk's first row.
+    #[inline(always)]
+    fn scalar(&self, op: Operand, data: &Data, start: usize) -> f64 {
+        let k = self.k;
+        match op {
+            Operand::Unit(u) => self.regs[self.unit_reg[u] * k],
+            Operand::Temp(t) => self.regs[self.temp_reg[t] * k],
+            Operand::Input(i) => data.scalars[i * data.rows + start],
+            Operand::Elem(s) => self.elems[s * k],
+            Operand::Const(c) => self.consts[c * k],
+        }
     }
 }
 
