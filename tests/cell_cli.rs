@@ -85,8 +85,16 @@ fn compile_emits_json() {
     assert_eq!(v["inputs"], serde_json::json!(["a", "b", "c", "d"]));
     let steps = v["schedule"].as_array().expect("a schedule");
     assert_eq!(steps.len(), 6);
-    assert_eq!(steps[0]["f"], serde_json::json!([0, 0, 1]));
-    assert_eq!(steps[0]["i"], serde_json::json!([1, 1, 0]));
+    assert_eq!(v["format"], "wb-cell/2");
+    // Only the units a step touches are listed: unit 2 is at rest (kept,
+    // not written, not read) in the first step.
+    assert_eq!(
+        steps[0]["gates"],
+        serde_json::json!([
+            {"unit": 0, "f": 0, "i": 1, "o": 0},
+            {"unit": 1, "f": 0, "i": 1, "o": 0},
+        ])
+    );
     assert_eq!(steps[1]["instructions"][0]["op"], "+");
     assert_eq!(v["unit_map"][0]["name"], "ac");
 }

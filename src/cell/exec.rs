@@ -212,17 +212,71 @@ pub struct Engine<'c> {
     stopped: bool,
 }
 
-/// Bytes a chunk's registers and inputs should take together: a third of
-/// a 32 KB L1 data cache, so that they stay there while the inputs stream
-/// through and the outputs are written. On 1M rows of
-/// `examples/whiteboard.wb` (`bench/README.md`, section "cell"), chunks of
-/// 128 rows (10 KB) ran the batch in half the time chunks of 512 (40 KB)
-/// took.
-const CHUNK_BYTES: usize = 10 * 1024;
+/// The L1 data cache assumed when the machine does not say (the size on
+/// most x86-64 and ARM cores of the last decade).
+pub const FALLBACK_L1D: usize = 32 * 1024;
+
+/// The first CPU's L1 data cache in bytes, as Linux reports it under
+/// `/sys/devices/system/cpu/cpu0/cache/index*/` (the entry with `level` 1
+/// and `type` `Data`), else [`FALLBACK_L1D`]. Read once.
+pub fn l1d_bytes() -> usize {
+    static L1D: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *L1D.get_or_init(|| {
+        l1d_from(std::path::Path::new("/sys/devices/system/cpu/cpu0/cache")).unwrap_or(FALLBACK_L1D)
+    })
+}
+
+/// The L1 data cache size described under `dir` (the layout of
+/// `/sys/devices/system/cpu/cpuN/cache`), if it is there and readable.
+pub fn l1d_from(dir: &std::path::Path) -> Option<usize> {
+    let read = |p: std::path::PathBuf| std::fs::read_to_string(p).ok();
+    for k in 0..16 {
+        let index = dir.join(format!("index{k}"));
+        let (Some(level), Some(kind)) = (read(index.join("level")), read(index.join("type")))
+        else {
+            continue;
+        };
+        if level.trim() == "1" && kind.trim() == "Data" {
+            return read(index.join("size")).and_then(|s| cache_size(&s));
+        }
+    }
+    None
+}
+
+/// A cache size as sysfs writes it: `32K`, `48K`, `1M`, or plain bytes;
+/// `None` for anything else or a size too small to be a cache (under 1 KB)
+/// or too big to be an L1 (over 16 MB).
+pub fn cache_size(text: &str) -> Option<usize> {
+    let t = text.trim();
+    let (digits, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => t.split_at(i),
+        None => (t, ""),
+    };
+    let n: usize = digits.parse().ok()?;
+    let bytes = match unit.trim() {
+        "" => n,
+        "K" | "k" | "KB" | "KiB" => n.checked_mul(1024)?,
+        "M" | "MB" | "MiB" => n.checked_mul(1024 * 1024)?,
+        _ => return None,
+    };
+    (1024..=16 * 1024 * 1024).contains(&bytes).then_some(bytes)
+}
+
+/// Rows per chunk for a cell with `columns` registers and inputs on a
+/// machine whose L1 data cache has `l1d` bytes: the chunk's columns take a
+/// third of it, so that they stay there while the inputs stream through
+/// and the outputs are written; a multiple of [`CHUNK_ALIGN`], from 16 to
+/// 1024 rows. On 1M rows of `examples/whiteboard.wb` (`bench/README.md`,
+/// section "cell"), with a 32 KB L1d, chunks of 128 rows (10 KB) ran the
+/// batch in half the time chunks of 512 (40 KB) took.
+pub fn chunk_rows(l1d: usize, columns: usize) -> usize {
+    let k = l1d / 3 / (8 * columns.max(1)) / CHUNK_ALIGN * CHUNK_ALIGN;
+    k.clamp(CHUNK_ALIGN, 1024)
+}
 
 /// Chunks are a multiple of this many rows: the kernels' unrolled loops
 /// then have no remainder.
-const CHUNK_ALIGN: usize = 16;
+pub const CHUNK_ALIGN: usize = 16;
 
 impl<'c> Engine<'c> {
     /// An engine with a chunk size that keeps a chunk's registers and
@@ -230,8 +284,7 @@ impl<'c> Engine<'c> {
     pub fn new(cell: &'c Cell) -> Engine<'c> {
         let columns =
             cell.units + cell.temps + cell.streams.len() + cell.consts.len() + cell.inputs.len();
-        let k = CHUNK_BYTES / (8 * columns.max(1)) / CHUNK_ALIGN * CHUNK_ALIGN;
-        Engine::with_chunk(cell, k.clamp(CHUNK_ALIGN, 1024))
+        Engine::with_chunk(cell, chunk_rows(l1d_bytes(), columns))
     }
 
     /// An engine processing `k` rows at a time (at least 1).
@@ -418,15 +471,8 @@ impl<'c> Engine<'c> {
             }
             None
         };
-        let (done, unit_reg, temp_reg) = match stopped {
-            Some(step) => {
-                let s = &plan.steps[step];
-                (step, &s.unit_reg, &s.temp_reg)
-            }
-            None => (plan.steps.len(), &plan.end.0, &plan.end.1),
-        };
-        file.unit_reg.copy_from_slice(unit_reg);
-        file.temp_reg.copy_from_slice(temp_reg);
+        let done = stopped.unwrap_or(plan.steps.len());
+        plan.renaming_before(done, &mut file.unit_reg, &mut file.temp_reg);
         for s in &plan.steps[..done] {
             self.peak = self.peak.max(s.peak);
             self.extent = self.extent.max(s.extent);
@@ -438,7 +484,7 @@ impl<'c> Engine<'c> {
     /// for a chunk that does not run the plan: none of the plan ran.
     fn unplanned(&mut self) -> usize {
         let (unit_reg, temp_reg) = match self.plan.steps.first() {
-            Some(s) => (&s.unit_reg, &s.temp_reg),
+            Some(_) => (&self.plan.start.0, &self.plan.start.1),
             None => (&self.plan.end.0, &self.plan.end.1),
         };
         self.file.unit_reg.copy_from_slice(unit_reg);
@@ -1203,12 +1249,35 @@ impl Regfile {
         index: Option<u64>,
     ) -> bool {
         let (start, n) = at;
-        for instr in &step.instrs {
-            let dst = self.temp_reg[instr.dst];
-            let (out, regs) = self.open(data, at, Some(dst));
-            let kernel = Kernel::of(instr.op);
-            if kernel.run(&mut out[..n], regs.get(instr.a), regs.get(instr.b)) {
-                return false;
+        if n == 1 {
+            // One row (`wb run --engine cell`): each instruction on its
+            // value directly, the same IEEE operation the kernel runs, with
+            // no slices to cut and no kernel to call.
+            for instr in &step.instrs {
+                let (a, b) = (
+                    self.scalar(instr.a, data, start),
+                    self.scalar(instr.b, data, start),
+                );
+                let v = match instr.op {
+                    InstrOp::Bin(o) => arith::binary_value(o, a, b),
+                    InstrOp::Call(f) => arith::call_value(f, a, b),
+                    InstrOp::Neg => arith::neg(a),
+                    InstrOp::Copy => a,
+                };
+                if !v.is_finite() && !matches!(instr.op, InstrOp::Neg | InstrOp::Copy) {
+                    return false;
+                }
+                let dst = self.temp_reg[instr.dst];
+                self.regs[dst * self.k] = v;
+            }
+        } else {
+            for instr in &step.instrs {
+                let dst = self.temp_reg[instr.dst];
+                let (out, regs) = self.open(data, at, Some(dst));
+                let kernel = Kernel::of(instr.op);
+                if kernel.run(&mut out[..n], regs.get(instr.a), regs.get(instr.b)) {
+                    return false;
+                }
             }
         }
         for q in quick {
@@ -1231,6 +1300,21 @@ impl Regfile {
     }
 }
 
+impl Regfile {
+    /// An operand's value in the chunk's first row.
+    #[inline(always)]
+    fn scalar(&self, op: Operand, data: &Data, start: usize) -> f64 {
+        let k = self.k;
+        match op {
+            Operand::Unit(u) => self.regs[self.unit_reg[u] * k],
+            Operand::Temp(t) => self.regs[self.temp_reg[t] * k],
+            Operand::Input(i) => data.scalars[i * data.rows + start],
+            Operand::Elem(s) => self.elems[s * k],
+            Operand::Const(c) => self.consts[c * k],
+        }
+    }
+}
+
 /// The first top-level steps of the schedule as one flat program, with the
 /// register of every unit and temporary worked out once.
 ///
@@ -1243,9 +1327,17 @@ impl Regfile {
 /// Planning stops at the first loop or step without a quick commit.
 struct Plan {
     ops: Vec<PlanOp>,
-    /// Per planned step, in order: the renaming before it (to hand the step
-    /// to the general path if it fails) and its occupancy.
+    /// Per planned step, in order: where its renamings start in `swaps`
+    /// (to hand the step to the general path if it fails) and its occupancy.
     steps: Vec<Planned>,
+    /// Every renaming the planned steps make, in order: unit `u` and
+    /// temporary `t` swap registers. The renaming before step `s` is
+    /// `end` with the swaps from `steps[s].swaps` on undone, so the plan
+    /// keeps what the steps change, not a copy of every register per step.
+    swaps: Vec<(usize, usize)>,
+    /// The renaming before the first step: unit `u` in register `u`,
+    /// temporary `t` in register `units + t`.
+    start: (Vec<usize>, Vec<usize>),
     /// The renaming after the last planned step (every chunk's renaming
     /// before its first step does not matter: the planned steps use their
     /// registers as worked out here, and `run_plan` then sets this).
@@ -1254,8 +1346,8 @@ struct Plan {
 
 /// A planned step.
 struct Planned {
-    unit_reg: Vec<usize>,
-    temp_reg: Vec<usize>,
+    /// Its first renaming in [`Plan::swaps`].
+    swaps: usize,
     peak: usize,
     extent: usize,
 }
@@ -1288,11 +1380,14 @@ enum Src {
 impl Plan {
     fn new(cell: &Cell, quick: &[Option<Vec<Quick>>]) -> Plan {
         let units = cell.units;
-        let mut unit_reg: Vec<usize> = (0..units).collect();
-        let mut temp_reg: Vec<usize> = (units..units + cell.temps).collect();
+        let start: (Vec<usize>, Vec<usize>) =
+            ((0..units).collect(), (units..units + cell.temps).collect());
+        let (mut unit_reg, mut temp_reg) = start.clone();
         let mut plan = Plan {
             ops: Vec::new(),
             steps: Vec::new(),
+            swaps: Vec::new(),
+            start,
             end: (Vec::new(), Vec::new()),
         };
         for node in &cell.nodes {
@@ -1300,24 +1395,50 @@ impl Plan {
             let Some(Some(commits)) = quick.get(step.id) else {
                 break;
             };
-            let before = (unit_reg.clone(), temp_reg.clone());
             let number = plan.steps.len();
-            match plan_step(step, commits, number, &mut unit_reg, &mut temp_reg) {
+            let first = plan.swaps.len();
+            let planned = plan_step(
+                step,
+                commits,
+                number,
+                (&mut unit_reg, &mut temp_reg),
+                &mut plan.swaps,
+            );
+            match planned {
                 Some(ops) => plan.ops.extend(ops),
                 None => {
-                    (unit_reg, temp_reg) = before;
+                    undo(&plan.swaps[first..], &mut unit_reg, &mut temp_reg);
+                    plan.swaps.truncate(first);
                     break;
                 }
             }
             plan.steps.push(Planned {
-                unit_reg: before.0,
-                temp_reg: before.1,
+                swaps: first,
                 peak: step.peak,
                 extent: step.extent,
             });
         }
         plan.end = (unit_reg, temp_reg);
         plan
+    }
+
+    /// Sets `unit_reg` and `temp_reg` to the renaming before planned step
+    /// `step` (after the last one if `step` is past them).
+    fn renaming_before(&self, step: usize, unit_reg: &mut [usize], temp_reg: &mut [usize]) {
+        unit_reg.copy_from_slice(&self.end.0);
+        temp_reg.copy_from_slice(&self.end.1);
+        if let Some(s) = self.steps.get(step) {
+            undo(&self.swaps[s.swaps..], unit_reg, temp_reg);
+        }
+    }
+}
+
+/// Undoes `swaps` (made in order) on a renaming.
+fn undo(swaps: &[(usize, usize)], unit_reg: &mut [usize], temp_reg: &mut [usize]) {
+    for &(u, t) in swaps.iter().rev() {
+        if let (Some(ur), Some(tr)) = (unit_reg.get_mut(u), temp_reg.get_mut(t)) {
+            std::mem::swap(ur, tr);
+        }
     }
 }
 
@@ -1327,8 +1448,8 @@ fn plan_step(
     step: &Step,
     commits: &[Quick],
     number: usize,
-    unit_reg: &mut [usize],
-    temp_reg: &mut [usize],
+    (unit_reg, temp_reg): (&mut [usize], &mut [usize]),
+    swaps: &mut Vec<(usize, usize)>,
 ) -> Option<Vec<PlanOp>> {
     let src = |op: Operand, unit_reg: &[usize], temp_reg: &[usize], out: usize| {
         let s = match op {
@@ -1359,6 +1480,7 @@ fn plan_step(
             Quick::Take { unit, temp } => {
                 let (u, t) = (unit_reg.get_mut(unit)?, temp_reg.get_mut(temp)?);
                 std::mem::swap(u, t);
+                swaps.push((unit, temp));
             }
             Quick::Copy { unit, from } => {
                 let out = *unit_reg.get(unit)?;

@@ -12,7 +12,7 @@
 //!
 //! Loops are barriers: a body is lowered once into its own schedule.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::{
     Action, ActionKind, Cell, EachNode, Instr, InstrOp, Node, Operand, ReadSite, RepeatNode,
@@ -105,20 +105,21 @@ struct Touch {
     forgets: Vec<usize>,
 }
 
-/// The step being built and what its statements touch so far.
+/// The step being built and what its statements touch so far (sets, so
+/// that fusing many statements costs what they touch, not its square).
 #[derive(Default)]
 struct Group {
     step: Step,
-    read: Vec<usize>,
-    written: Vec<usize>,
-    forgotten: Vec<usize>,
+    read: HashSet<usize>,
+    written: HashSet<usize>,
+    forgotten: HashSet<usize>,
     /// The next free temporary register.
     base: usize,
 }
 
 impl Group {
     fn fuses(&self, t: &Touch) -> bool {
-        let hit = |set: &[usize], us: &[usize]| us.iter().any(|u| set.contains(u));
+        let hit = |set: &HashSet<usize>, us: &[usize]| us.iter().any(|u| set.contains(u));
         !(hit(&self.written, &t.reads)
             || hit(&self.forgotten, &t.reads)
             || hit(&self.written, &t.writes)

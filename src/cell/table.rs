@@ -41,7 +41,81 @@ pub struct Gates {
     pub o: Vec<GateValue>,
 }
 
-/// The gates of `step` in a cell of `units` units.
+/// The gates of one unit in one step, for a unit whose gates are not at
+/// rest (`f = 1, i = 0, o = 0`: kept, not written, not read).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnitGates {
+    /// The unit.
+    pub unit: usize,
+    /// `f`.
+    pub f: GateValue,
+    /// `i`.
+    pub i: GateValue,
+    /// `o`.
+    pub o: GateValue,
+}
+
+/// The gates of `step` for the units it touches (writes, forgets or reads),
+/// by unit number; every other unit's gates are at rest. Its size is what
+/// the step's statements touch, not the cell's units.
+pub fn touched(step: &Step) -> Vec<UnitGates> {
+    use GateValue::*;
+    // Every setting in the order the step makes it (`None`: the unit is
+    // read), then sorted by unit, keeping that order within a unit.
+    let mut events: Vec<(usize, Option<(GateValue, GateValue)>)> = Vec::new();
+    let read = |op: Operand, events: &mut Vec<(usize, Option<(GateValue, GateValue)>)>| {
+        if let Operand::Unit(u) = op {
+            events.push((u, None));
+        }
+    };
+    for instr in &step.instrs {
+        read(instr.a, &mut events);
+        read(instr.b, &mut events);
+    }
+    for a in &step.actions {
+        match &a.kind {
+            ActionKind::Write { unit, mode, .. } => {
+                let fi = match mode {
+                    WriteMode::Set => (Zero, One),
+                    WriteMode::Accumulate { .. } => (One, One),
+                    WriteMode::When { .. } | WriteMode::Soft { .. } => (Data, Data),
+                };
+                events.push((*unit, Some(fi)));
+            }
+            ActionKind::Forget(us) => events.extend(us.iter().map(|&u| (u, Some((Zero, Zero))))),
+            ActionKind::Read(outs) => {
+                for (_, op) in outs {
+                    read(*op, &mut events);
+                }
+            }
+        }
+    }
+    events.sort_by_key(|e| e.0);
+    let mut g: Vec<UnitGates> = Vec::new();
+    for (unit, set) in events {
+        if g.last().is_none_or(|x| x.unit != unit) {
+            g.push(UnitGates {
+                unit,
+                f: One,
+                i: Zero,
+                o: Zero,
+            });
+        }
+        if let Some(x) = g.last_mut() {
+            match set {
+                Some((f, i)) => {
+                    x.f = f;
+                    x.i = i;
+                }
+                None => x.o = One,
+            }
+        }
+    }
+    g
+}
+
+/// The gates of `step` in a cell of `units` units, every unit's (the
+/// pictures draw them all); units past `units` are left out.
 pub fn gates(step: &Step, units: usize) -> Gates {
     use GateValue::*;
     let mut g = Gates {
@@ -49,43 +123,11 @@ pub fn gates(step: &Step, units: usize) -> Gates {
         i: vec![Zero; units],
         o: vec![Zero; units],
     };
-    let read = |op: Operand, o: &mut Vec<GateValue>| {
-        if let Operand::Unit(u) = op {
-            if let Some(x) = o.get_mut(u) {
-                *x = One;
-            }
-        }
-    };
-    for instr in &step.instrs {
-        read(instr.a, &mut g.o);
-        read(instr.b, &mut g.o);
-    }
-    for a in &step.actions {
-        match &a.kind {
-            ActionKind::Write { unit, mode, .. } => {
-                let (f, i) = match mode {
-                    WriteMode::Set => (Zero, One),
-                    WriteMode::Accumulate { .. } => (One, One),
-                    WriteMode::When { .. } | WriteMode::Soft { .. } => (Data, Data),
-                };
-                if let (Some(fu), Some(iu)) = (g.f.get_mut(*unit), g.i.get_mut(*unit)) {
-                    *fu = f;
-                    *iu = i;
-                }
-            }
-            ActionKind::Forget(us) => {
-                for &u in us {
-                    if let (Some(fu), Some(iu)) = (g.f.get_mut(u), g.i.get_mut(u)) {
-                        *fu = Zero;
-                        *iu = Zero;
-                    }
-                }
-            }
-            ActionKind::Read(outs) => {
-                for (_, op) in outs {
-                    read(*op, &mut g.o);
-                }
-            }
+    for t in touched(step) {
+        if t.unit < units {
+            g.f[t.unit] = t.f;
+            g.i[t.unit] = t.i;
+            g.o[t.unit] = t.o;
         }
     }
     g
@@ -113,11 +155,21 @@ pub fn render(cell: &Cell, width: usize) -> String {
     let intro = "each unit holds these names, from the write to the forget (lines):";
     out.extend(wrap(intro, width, MAX_LINES));
     let label_w = chars(&format!("u[{}]", cell.units.saturating_sub(1)));
+    // Each unit's stays, in the order they were made.
+    let mut by_unit: Vec<usize> = (0..cell.residences.len()).collect();
+    by_unit.sort_by_key(|&r| cell.residences[r].unit);
+    let mut next = 0;
     for u in 0..cell.units {
-        let stays: Vec<String> = cell
-            .residences
+        let first = next;
+        while by_unit
+            .get(next)
+            .is_some_and(|&r| cell.residences[r].unit == u)
+        {
+            next += 1;
+        }
+        let stays: Vec<String> = by_unit[first..next]
             .iter()
-            .filter(|r| r.unit == u)
+            .map(|&r| &cell.residences[r])
             .map(|r| {
                 let name = cut(cell.names.text(r.name), width / 2);
                 format!("{name} ({}–{})", r.from_line, r.to_line)
@@ -152,6 +204,9 @@ pub fn render(cell: &Cell, width: usize) -> String {
     }
     text
 }
+
+/// One of a unit's three gates.
+type Pick = fn(&UnitGates) -> GateValue;
 
 /// How the gates are shown: a grid of one column per unit, or, when that
 /// leaves too little room, a list of the units whose gates are not at rest.
@@ -194,7 +249,20 @@ impl Grid {
         self.width.saturating_sub(self.prefix())
     }
 
-    fn cells(&self, v: &[GateValue]) -> String {
+    /// One gate of every unit, in the grid's columns (only drawn when a
+    /// column per unit fits the width).
+    fn cells(
+        &self,
+        gates: &[UnitGates],
+        pick: fn(&UnitGates) -> GateValue,
+        rest: GateValue,
+    ) -> String {
+        let mut v = vec![rest; self.units];
+        for g in gates {
+            if let Some(x) = v.get_mut(g.unit) {
+                *x = pick(g);
+            }
+        }
         let cells: Vec<String> = v
             .iter()
             .map(|g| pad_left(&g.symbol().to_string(), self.digits))
@@ -204,21 +272,23 @@ impl Grid {
 
     /// The gates of a step as lines: `f 0: u[0] u[1]` …; the units whose
     /// gate is at rest (f = 1, i = 0, o = 0) are left out.
-    fn listed(&self, gates: &Gates) -> Vec<String> {
+    fn listed(&self, gates: &[UnitGates]) -> Vec<String> {
         use GateValue::*;
         let mut parts = Vec::new();
-        for (name, v, rest) in [
-            ("f", &gates.f, One),
-            ("i", &gates.i, Zero),
-            ("o", &gates.o, Zero),
-        ] {
+        let picks: [(&str, Pick, GateValue); 3] = [
+            ("f", |g| g.f, One),
+            ("i", |g| g.i, Zero),
+            ("o", |g| g.o, Zero),
+        ];
+        for (name, pick, rest) in picks {
             for value in [Zero, One, Data] {
                 if value == rest {
                     continue;
                 }
-                let units: Vec<String> = (0..v.len())
-                    .filter(|&u| v[u] == value)
-                    .map(|u| u.to_string())
+                let units: Vec<String> = gates
+                    .iter()
+                    .filter(|g| pick(g) == value)
+                    .map(|g| g.unit.to_string())
                     .collect();
                 if !units.is_empty() {
                     parts.push(format!("{name}={}: {}", value.symbol(), units.join(" ")));
@@ -323,9 +393,9 @@ impl Grid {
                             format!(
                                 "{}  {}  {}  {}  ",
                                 pad_left(&number.to_string(), 4),
-                                self.cells(&gates.f),
-                                self.cells(&gates.i),
-                                self.cells(&gates.o)
+                                self.cells(gates, |g| g.f, GateValue::One),
+                                self.cells(gates, |g| g.i, GateValue::Zero),
+                                self.cells(gates, |g| g.o, GateValue::Zero)
                             )
                         };
                         out.push(format!("{head}{line}"));
@@ -387,7 +457,8 @@ enum Row {
     Step {
         number: usize,
         depth: usize,
-        gates: Gates,
+        /// The units the step touches.
+        gates: Vec<UnitGates>,
         /// Each statement with its candidates.
         entries: Vec<(String, Vec<String>)>,
     },
@@ -414,7 +485,7 @@ fn collect(cell: &Cell, nodes: &[Node], depth: usize, number: &mut usize, rows: 
                 rows.push(Row::Step {
                     number: *number,
                     depth,
-                    gates: gates(step, cell.units),
+                    gates: touched(step),
                     entries,
                 });
             }

@@ -1,6 +1,6 @@
 //! `wb compile`: lower a program to its LSTM-style cell and show it.
 
-use std::io::Write as _;
+use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -70,34 +70,45 @@ pub fn compile(mut args: CompileArgs) -> i32 {
     }
     let width = wb::layout::stdout_width(args.width);
     let emit = args.emit;
+    // The JSON is written as it is made, on the worker: memory does not
+    // grow with the output, and Ctrl-C still stops it.
     let made = stoppable(|| {
         let compiled = cell::compile(&program, &analysis, &source.text)?;
         Ok(match emit {
-            Emit::Table => cell::table::render(&compiled, width),
-            Emit::Json => format!("{}\n", cell::json::emit(&compiled)),
+            Emit::Table => Made::Table(cell::table::render(&compiled, width)),
+            Emit::Json => {
+                let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                Made::Json(cell::json::write(&compiled, &mut out).and_then(|()| out.flush()))
+            }
         })
     });
-    let text = match made {
-        Ok(text) => text,
+    let made = match made {
+        Ok(made) => made,
         Err(d) => {
             fail(&[d], &source);
             return EXIT_PROGRAM;
         }
     };
-    // In pieces, so that Ctrl-C (or a reader that went away) stops a long
-    // table or JSON text part-way.
-    let mut out = std::io::stdout().lock();
-    for piece in text.as_bytes().chunks(64 * 1024) {
-        if wb::interrupt::interrupted() {
-            return interrupted();
+    match made {
+        Made::Table(text) => {
+            // In pieces, so that Ctrl-C (or a reader that went away) stops
+            // a long table part-way.
+            let mut out = std::io::stdout().lock();
+            for piece in text.as_bytes().chunks(64 * 1024) {
+                if wb::interrupt::interrupted() {
+                    return interrupted();
+                }
+                if let Err(e) = out.write_all(piece) {
+                    return output::failed(&e);
+                }
+            }
+            match out.flush() {
+                Ok(()) => 0,
+                Err(e) => output::failed(&e),
+            }
         }
-        if let Err(e) = out.write_all(piece) {
-            return output::failed(&e);
-        }
-    }
-    match out.flush() {
-        Ok(()) => 0,
-        Err(e) => output::failed(&e),
+        Made::Json(Ok(())) => 0,
+        Made::Json(Err(e)) => output::failed(&e),
     }
 }
 
@@ -135,6 +146,12 @@ fn stoppable<T: Send>(work: impl FnOnce() -> T + Send) -> T {
             Err(panic) => std::panic::resume_unwind(panic),
         }
     })
+}
+
+/// What the worker made: the table to print, or the JSON already written.
+enum Made {
+    Table(String),
+    Json(std::io::Result<()>),
 }
 
 /// Reports a stop by Ctrl-C: `wb::interrupted`, exit 130.

@@ -586,9 +586,11 @@ fn grid(head: &str, labels: &[String], rows: &[(String, Vec<String>)]) -> String
         .collect();
     let mut out = String::new();
     let line = |first: &str, cells: &[String]| {
-        let mut s = format!("  {first:>w0$}");
+        // Padded by `layout`: a format width over 65 535 would panic.
+        let mut s = format!("  {}", wb::layout::pad_left(first, w0));
         for (c, w) in cells.iter().zip(&widths) {
-            s.push_str(&format!("  {c:>w$}"));
+            s.push_str("  ");
+            s.push_str(&wb::layout::pad_left(c, *w));
         }
         s.trim_end().to_owned() + "\n"
     };
