@@ -164,7 +164,7 @@ impl Serve {
                 }
             }
             "/api/compile" => match compile_json(body) {
-                Ok(v) => json_response(200, v),
+                Ok(bytes) => typed(200, bytes, "application/json"),
                 Err(v) => json_response(422, v),
             },
             "/api/gates.svg" => match gates_svg(body) {
@@ -456,8 +456,12 @@ fn compiled(src: &str) -> Result<crate::cell::Cell, Value> {
 }
 
 /// `wb compile --emit json` of `src`, bounded by [`MAX_CELL`].
-pub fn compile_json(src: &str) -> Result<Value, Value> {
-    compiled(src).map(|cell| crate::cell::json::emit(&cell))
+pub fn compile_json(src: &str) -> Result<Vec<u8>, Value> {
+    let cell = compiled(src)?;
+    let mut out = Vec::new();
+    // Writing into memory cannot fail.
+    let _ = crate::cell::json::write(&cell, &mut out);
+    Ok(out)
 }
 
 /// The gates picture (`wb report --picture gates`) of `src`.
