@@ -31,8 +31,8 @@ use crate::arith::{self, ArithError};
 use crate::board::Board;
 use crate::diag::{Code, Diagnostic};
 use crate::interp::{
-    board_line, runtime_error, statement_head, Bindings, Fault, FileElements, Observer, Read,
-    StreamFiles, Whereabout, STREAM_FILE_HELP,
+    board_line, runtime_error, statement_head, Applied, Bindings, Fault, FileElements, Observer,
+    Read, StreamFiles, Whereabout, STREAM_FILE_HELP,
 };
 use crate::number;
 use crate::syntax::{BinOp, Span};
@@ -870,7 +870,7 @@ impl<'c> Engine<'c> {
                             row,
                             action: instr.action,
                             stmt: step.actions[instr.action].stmt,
-                            fault: arith_fault(&cell.src, err, instr),
+                            fault: arith_fault(&cell.src, err, instr, a[row], b[row]),
                             reading: None,
                             help: None,
                         });
@@ -953,7 +953,9 @@ impl<'c> Engine<'c> {
                                     Ok(v) => c[row] = v,
                                     Err(_) => {
                                         errors = true;
-                                        fail(row, not_finite(&cell.src, *span));
+                                        let (l, r) = if *x_first { (x, e) } else { (e, x) };
+                                        let applied = Applied::Bin(BinOp::Add, l, r);
+                                        fail(row, not_finite(&cell.src, *span, Some(applied)));
                                     }
                                 }
                             }
@@ -997,7 +999,7 @@ impl<'c> Engine<'c> {
                                     Ok(v) => c[row] = v,
                                     Err(_) => {
                                         errors = true;
-                                        fail(row, not_finite(&cell.src, *value_span));
+                                        fail(row, not_finite(&cell.src, *value_span, None));
                                     }
                                 }
                             }
@@ -1130,12 +1132,23 @@ fn is_loop(text: &str) -> bool {
     })
 }
 
-fn arith_fault(src: &str, err: ArithError, instr: &Instr) -> Fault {
-    Fault::arith(src, err, instr.span, instr.op == InstrOp::Bin(BinOp::Rem))
+fn arith_fault(src: &str, err: ArithError, instr: &Instr, a: f64, b: f64) -> Fault {
+    let applied = match instr.op {
+        InstrOp::Bin(o) => Some(Applied::Bin(o, a, b)),
+        InstrOp::Call(_) => Some(Applied::Call(a)),
+        InstrOp::Neg | InstrOp::Copy => None,
+    };
+    Fault::arith(
+        src,
+        err,
+        instr.span,
+        instr.op == InstrOp::Bin(BinOp::Rem),
+        applied,
+    )
 }
 
-fn not_finite(src: &str, span: Span) -> Fault {
-    Fault::arith(src, ArithError::NotFinite, span, false)
+fn not_finite(src: &str, span: Span, applied: Option<Applied>) -> Fault {
+    Fault::arith(src, ArithError::NotFinite, span, false, applied)
 }
 
 /// The batch's inputs, shared by every chunk.

@@ -17,6 +17,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::fault::Applied;
 use crate::arith::{self, ArithError};
 use crate::board::Board;
 use crate::check::NameKind;
@@ -564,7 +565,8 @@ impl Code {
                 Ins::Bin(b) => {
                     let rhs = pop(stack);
                     let lhs = pop(stack);
-                    arith::binary(b, lhs, rhs).map_err(|e| fail(EvalError::Arith(e)))?
+                    arith::binary(b, lhs, rhs)
+                        .map_err(|e| fail(EvalError::Arith(e, Applied::Bin(b, lhs, rhs))))?
                 }
                 Ins::Call(f) => {
                     let (a, b) = if f.arity() == 2 {
@@ -573,7 +575,7 @@ impl Code {
                     } else {
                         (pop(stack), 0.0)
                     };
-                    arith::call(f, a, b).map_err(|e| fail(EvalError::Arith(e)))?
+                    arith::call(f, a, b).map_err(|e| fail(EvalError::Arith(e, Applied::Call(a))))?
                 }
             };
             stack.push(v);
@@ -591,8 +593,8 @@ pub(super) enum EvalError {
     Outside(NameId),
     /// An input with no value.
     Unbound(NameId),
-    /// An operation without a finite value.
-    Arith(ArithError),
+    /// An operation without a finite value, and what it was applied to.
+    Arith(ArithError, Applied),
 }
 
 /// The largest name id `stmt` mentions (0 if none).

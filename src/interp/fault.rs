@@ -8,7 +8,7 @@ use crate::arith::ArithError;
 use crate::check::NameKind;
 use crate::diag::{Code, Diagnostic};
 use crate::number;
-use crate::syntax::{Span, Stmt, StmtKind};
+use crate::syntax::{BinOp, Span, Stmt, StmtKind};
 
 /// A run-time failure, before it is dressed as a diagnostic. The cell
 /// reports its failures through the same type and wording, so both engines
@@ -69,8 +69,16 @@ impl Fault {
     }
 
     /// An arithmetic failure at `span` of `src` (`remainder`: the operation
-    /// was `%`).
-    pub fn arith(src: &str, err: ArithError, span: Span, remainder: bool) -> Fault {
+    /// was `%`; `applied`: the operation and the values it was applied to,
+    /// where the engine knows them — both engines pass them for every
+    /// operator and function, so they print the same words).
+    pub fn arith(
+        src: &str,
+        err: ArithError,
+        span: Span,
+        remainder: bool,
+        applied: Option<Applied>,
+    ) -> Fault {
         let text = span.text(src);
         match err {
             ArithError::DivZero => Fault {
@@ -85,7 +93,10 @@ impl Fault {
             },
             ArithError::NotFinite => Fault {
                 code: Code::NotFinite,
-                message: format!("`{text}` has no finite value: {}", not_finite_why(text)),
+                message: format!(
+                    "`{text}` has no finite value: {}",
+                    not_finite_why(text, applied)
+                ),
                 span,
                 label: "infinite or not a number".into(),
             },
@@ -95,28 +106,67 @@ impl Fault {
 
 /// What makes the operation `text` (a call or an operator with its
 /// operands, as written) have no finite value, in words: the function's
-/// domain, or an overflow.
-fn not_finite_why(text: &str) -> String {
+/// domain, or an overflow — with the values it was applied to when they are
+/// known (`ln` of 0, from `v + 1`).
+fn not_finite_why(text: &str, applied: Option<Applied>) -> String {
     let t = text.trim();
     let call = t
         .find('(')
         .filter(|_| t.ends_with(')'))
         .map(|i| (&t[..i], &t[i + 1..t.len() - 1]));
     if let Some((f, arg)) = call {
-        let arg = arg.trim();
-        return match f.trim() {
+        let (f, arg) = (f.trim(), arg.trim());
+        if let Some(Applied::Call(a)) = applied {
+            let v = number::format(a);
+            // `ln(0)` says "of 0"; `ln(v + 1)` says "of 0, from `v + 1`".
+            let of = if v == arg {
+                format!("`{f}` of {v}")
+            } else {
+                format!("`{f}` of {v}, from `{arg}`")
+            };
+            return match f {
+                "ln" => format!("{of}: `ln` needs a value above 0"),
+                "sqrt" => format!("{of}: `sqrt` needs a value of 0 or above"),
+                "exp" => format!("{of}: `exp` overflows above about 709.78"),
+                _ => format!("{of} is infinite or not a number"),
+            };
+        }
+        return match f {
             "ln" => format!("`ln` of `{arg}`, which is 0 or below (`ln` needs a value above 0)"),
             "sqrt" => format!("`sqrt` of `{arg}`, which is below 0"),
             "exp" => format!("`exp` of `{arg}` overflows (above about 709.78)"),
             f => format!("`{f}` of `{arg}` is infinite or not a number"),
         };
     }
-    if t.contains('^') {
-        return "the power overflows, or is 0 to a negative power, or a negative number to a \
-                fractional power"
+    let Some(Applied::Bin(op, a, b)) = applied else {
+        if t.contains('^') {
+            return "the power overflows, or is 0 to a negative power, or a negative number to a \
+                    fractional power"
+                .into();
+        }
+        return "the result is beyond ±1.8e308 (the largest 64-bit float), or an operand is not \
+                finite"
             .into();
+    };
+    let (x, y) = (number::format(a), number::format(b));
+    let sym = op.symbol();
+    if op == BinOp::Pow && a == 0.0 && b < 0.0 {
+        format!("{x} {sym} {y} is 0 to a negative power")
+    } else if op == BinOp::Pow && a < 0.0 && b.fract() != 0.0 {
+        format!("{x} {sym} {y} is a negative number to a fractional power")
+    } else {
+        format!("{x} {sym} {y} is beyond ±1.8e308 (the largest 64-bit float)")
     }
-    "the result is beyond ±1.8e308 (the largest 64-bit float), or an operand is not finite".into()
+}
+
+/// An operation and the values it was applied to, for the words of a
+/// `wb::not_finite`.
+#[derive(Clone, Copy, Debug)]
+pub enum Applied {
+    /// An operator and its two operands.
+    Bin(BinOp, f64, f64),
+    /// A function of one argument (`ln`, `sqrt`, `exp`, …) and the argument.
+    Call(f64),
 }
 
 /// One loop level of where a run is, for messages.
@@ -224,9 +274,9 @@ impl Machine<'_> {
         let span = code.span(at);
         let text = |id: crate::syntax::NameId| self.names.text(id).to_owned();
         match err {
-            EvalError::Arith(e) => {
+            EvalError::Arith(e, applied) => {
                 let remainder = code.is_remainder(at);
-                self.arith_fault(e, span, remainder)
+                self.arith_fault(e, span, remainder, Some(applied))
             }
             EvalError::Outside(id) => Fault {
                 code: Code::StreamOutsideEach,
@@ -258,8 +308,14 @@ impl Machine<'_> {
     }
 
     #[cold]
-    pub(super) fn arith_fault(&self, err: ArithError, span: Span, remainder: bool) -> Fault {
-        Fault::arith(self.src, err, span, remainder)
+    pub(super) fn arith_fault(
+        &self,
+        err: ArithError,
+        span: Span,
+        remainder: bool,
+        applied: Option<Applied>,
+    ) -> Fault {
+        Fault::arith(self.src, err, span, remainder, applied)
     }
 
     /// Where the run is, loop by loop.

@@ -22,7 +22,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use self::code::{Compiled, Compiler, Fast, Kind, Scope};
 pub use self::fault::{
-    board_line, runtime_error, statement_head, whereabouts, Fault, Whereabout, STREAM_FILE_HELP,
+    board_line, runtime_error, statement_head, whereabouts, Applied, Fault, Whereabout,
+    STREAM_FILE_HELP,
 };
 use crate::arith;
 use crate::board::Board;
@@ -552,7 +553,7 @@ impl<'p> Machine<'p> {
                         });
                     }
                     arith::blend(old, e, gv)
-                        .map_err(|err| self.arith_fault(err, value_span, false))?
+                        .map_err(|err| self.arith_fault(err, value_span, false, None))?
                 } else {
                     let c = self.eval(code, g.value)?;
                     self.gate = Some(c);
