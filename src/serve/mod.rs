@@ -3,7 +3,9 @@
 //! `page.js`, written here, no third-party code) and answers it with the
 //! JSON the command line prints: the check (`wb check --format json`), the
 //! run with its trace (`wb run --json --trace`, docs/json.md), the cell
-//! (`wb compile --emit json`) and the gates picture (`wb::picture`).
+//! (`wb compile --emit json`), the gates picture (`wb::picture`) and the
+//! HTML report (`wb report`'s page, made by the command line's
+//! [`ReportFn`] under the server's limits).
 //!
 //! It owns the server's rules: loopback only; a request whose `Host` or
 //! `Origin` is not its own is refused (403, against DNS rebinding); bodies
