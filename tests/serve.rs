@@ -474,3 +474,31 @@ fn the_gates_steps_and_their_statements_are_served_for_the_link() {
         }
     }
 }
+
+#[test]
+fn a_cell_past_the_bound_is_refused_for_the_report_as_for_compile() {
+    let s = start(WHITEBOARD);
+    // 1 500 values all kept to the end: 1 500 units × 1 501 steps, past
+    // 2 000 000 unit-steps.
+    let mut text = String::from("board 1500\nwrite v0 = 1\n");
+    for k in 1..1500 {
+        text.push_str(&format!("write v{k} = v{} + 1\n", k - 1));
+    }
+    for k in 0..1500 {
+        text.push_str(&format!("read v{k}\n"));
+    }
+    let body = serde_json::json!({ "text": text }).to_string();
+    let (code, out) = post(s.port, "/api/report", &body);
+    assert_eq!(code, 422, "{}", String::from_utf8_lossy(&out));
+    let v = json(&out);
+    assert_eq!(v["diagnostics"][0]["code"], "wb::step_limit");
+    assert!(v["diagnostics"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("1500 units and 1501 steps"));
+    assert_eq!(
+        post(s.port, "/api/compile", &text).0,
+        422,
+        "as /api/compile"
+    );
+}
