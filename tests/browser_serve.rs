@@ -1,9 +1,10 @@
 //! `wb serve`'s page in headless Chromium: the page drives itself
 //! (`#test=N`, page.js's `selfTest`) through what a learner does — type the
 //! overflowing article program, see the `board_full` underline (stage 1),
-//! apply the quick fix (2), run and step to the end (3) — and the test reads
-//! the DOM Chromium dumps: the underline, the fixed text, `result = 181`,
-//! the last step. A screenshot of each stage is checked not blank and, with
+//! apply the quick fix (2), run and step to the end (3), hover a step of the
+//! gates (4) — and the test reads the DOM Chromium dumps: the underline, the
+//! fixed text, `result = 181`, the last step, the hovered step's statements
+//! highlighted. A screenshot of each stage is checked not blank and, with
 //! `WB_REGENERATE=1`, kept in `docs/pictures/serve-*.png`.
 //!
 //! Chromium is `$WB_CHROMIUM`, else `/usr/bin/chromium` (installed by
@@ -112,6 +113,20 @@ fn inked(png_path: &Path) -> (usize, usize) {
     (inked, total)
 }
 
+/// The editor's text highlighted by the gates' link (`class="… link"`).
+fn linked_text(dom: &str) -> String {
+    let hl = dom.split("id=\"hl\"").nth(1).unwrap_or("");
+    let hl = hl.split("</pre>").next().unwrap_or("");
+    let mut out = String::new();
+    for part in hl.split("<span class=\"").skip(1) {
+        let (class, rest) = part.split_once("\">").unwrap_or(("", ""));
+        if class.split(' ').any(|c| c == "link") {
+            out.push_str(rest.split('<').next().unwrap_or(""));
+        }
+    }
+    out
+}
+
 fn stage(dom: &str) -> Option<&str> {
     let at = dom.find("data-stage=\"")? + "data-stage=\"".len();
     dom.get(at..at + 1)
@@ -159,6 +174,22 @@ fn a_learner_types_the_overflow_fixes_it_runs_and_steps_to_181() {
         "the last step"
     );
     assert!(dom.contains("<svg"), "the gates");
+    // Stage 4: hovering the gates' step 3 highlights its statements in
+    // the editor (the fixed program's `forget bd` and `write p = ac * bd_a`,
+    // fused in one step).
+    let (dom, log) = browse(
+        &browser,
+        &["--dump-dom".into()],
+        &format!("{}#test=4", server.1),
+    );
+    assert!(errors(&log).is_empty(), "console: {:?}", errors(&log));
+    assert_eq!(stage(&dom), Some("4"), "{dom}");
+    assert_eq!(
+        linked_text(&dom),
+        "forget bdwrite p = ac * bd_a",
+        "the highlighted text"
+    );
+    assert!(dom.contains("step 3: line 9: forget bd; line 10: write p = ac * bd_a"));
     // A screenshot of each stage, not blank.
     let dir = tempfile::tempdir().unwrap();
     for n in 1..=3 {

@@ -336,3 +336,169 @@ fn a_slow_run_is_stopped_by_the_time_limit() {
         .contains("longer than 2 s"));
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
 }
+
+/// `wb report NAME ARGS` run where the served file is (its name as the
+/// page's): the page it writes.
+fn wb_report(s: &Server, args: &[&str]) -> Vec<u8> {
+    let out = Command::new(env!("CARGO_BIN_EXE_wb"))
+        .arg("report")
+        .arg("prog.wb")
+        .args(args)
+        .current_dir(s.file.parent().unwrap())
+        .output()
+        .unwrap();
+    assert!(
+        !out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+#[test]
+fn the_report_is_wb_reports_page_byte_for_byte() {
+    let s = start(WHITEBOARD);
+    for (text, sets, args) in [
+        (WHITEBOARD, vec![], vec![]),
+        (WHITEBOARD, vec!["b=4"], vec!["--set", "b=4"]),
+        // Errors: the report shows them, as `wb report` does.
+        (OVERFLOW, vec![], vec![]),
+    ] {
+        std::fs::write(&s.file, text).unwrap();
+        let body = serde_json::json!({ "text": text, "sets": sets }).to_string();
+        let (code, served) = post(s.port, "/api/report", &body);
+        assert_eq!(code, 200, "{}", String::from_utf8_lossy(&served));
+        let cli = wb_report(&s, &args);
+        assert!(
+            served == cli,
+            "the served report differs from `wb report prog.wb {args:?}`"
+        );
+        let page = String::from_utf8(served).unwrap();
+        assert!(page.starts_with("<!DOCTYPE html>") && page.contains("<svg"));
+        assert!(!page.contains("<script"), "self-contained, no script");
+    }
+    assert!(String::from_utf8_lossy(
+        &post(
+            s.port,
+            "/api/report",
+            &serde_json::json!({"text": WHITEBOARD}).to_string()
+        )
+        .1
+    )
+    .contains("result = 181"));
+}
+
+#[test]
+fn the_report_is_refused_as_the_other_endpoints_are() {
+    let s = start(WHITEBOARD);
+    let p = s.port;
+    let body = serde_json::json!({ "text": WHITEBOARD }).to_string();
+    for headers in [
+        vec![("Host", format!("evil.example:{p}"))],
+        vec![
+            ("Host", format!("127.0.0.1:{p}")),
+            ("Origin", "http://evil.example".to_owned()),
+        ],
+    ] {
+        let (code, out) = request(p, "POST", "/api/report", &headers, body.as_bytes());
+        assert_eq!(code, 403, "{headers:?}");
+        assert!(!String::from_utf8_lossy(&out).contains("<svg"));
+    }
+    let big = vec![b'#'; 2 << 20];
+    assert_eq!(request(p, "POST", "/api/report", &own(p), &big).0, 413);
+    // A stream from a file: the server reads no file but its own.
+    let body = serde_json::json!({ "text": "board 1\nstream x\neach v in x {\n  read v\n}\n", "streams": ["x=@/etc/passwd"] }).to_string();
+    let (code, why) = post(p, "/api/report", &body);
+    assert_eq!(code, 400);
+    assert!(String::from_utf8_lossy(&why).contains("not read here"));
+    // An unknown input: the usage error.
+    let body = serde_json::json!({ "text": WHITEBOARD, "sets": ["zz=1"] }).to_string();
+    assert_eq!(post(p, "/api/report", &body).0, 400);
+}
+
+#[test]
+fn the_report_of_an_endless_loop_stops_at_the_step_limit() {
+    let s = start(WHITEBOARD);
+    let text = "board 1\nrepeat 1000000000 {\n  write a = 1\n  forget a\n}\n";
+    std::fs::write(&s.file, text).unwrap();
+    let body = serde_json::json!({ "text": text }).to_string();
+    let (code, served) = post(s.port, "/api/report", &body);
+    assert_eq!(code, 200);
+    let page = String::from_utf8(served.clone()).unwrap();
+    assert!(
+        page.contains("wb::step_limit"),
+        "the diagnostic, in the report"
+    );
+    assert!(served == wb_report(&s, &["--max-steps", "200000"]));
+}
+
+#[test]
+fn a_slow_report_is_refused_at_the_time_limit() {
+    let s = start(WHITEBOARD);
+    let sum = vec!["1"; 100_000].join("+");
+    let text = format!("board 1\nrepeat 100000 {{\n  write a = {sum}\n  forget a\n}}\n");
+    let body = serde_json::json!({ "text": text }).to_string();
+    let (code, why) = post(s.port, "/api/report", &body);
+    assert_eq!(code, 422);
+    assert!(String::from_utf8_lossy(&why).contains("longer than 2 s"));
+    assert_eq!(
+        post(s.port, "/api/check", WHITEBOARD).0,
+        200,
+        "still answers"
+    );
+}
+
+#[test]
+fn the_gates_steps_and_their_statements_are_served_for_the_link() {
+    // The page links a gates step (`data-step` in the SVG) to its
+    // statements' lines (the compile JSON's schedule).
+    let s = start(WHITEBOARD);
+    let (_, svg) = post(s.port, "/api/gates.svg", WHITEBOARD);
+    let svg = String::from_utf8(svg).unwrap();
+    let (_, cell) = post(s.port, "/api/compile", WHITEBOARD);
+    let cell = json(&cell);
+    let steps = cell["schedule"].as_array().unwrap();
+    for st in steps {
+        let n = st["step"].as_u64().unwrap();
+        assert!(
+            svg.contains(&format!("class=\"step\" data-step=\"{n}\"")),
+            "step {n}"
+        );
+        for stmt in st["statements"].as_array().unwrap() {
+            let line = stmt["line"].as_u64().unwrap() as usize;
+            let text = stmt["text"].as_str().unwrap();
+            assert!(
+                WHITEBOARD.lines().nth(line - 1).unwrap().contains(text),
+                "{text} on line {line}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_cell_past_the_bound_is_refused_for_the_report_as_for_compile() {
+    let s = start(WHITEBOARD);
+    // 1 500 values all kept to the end: 1 500 units × 1 501 steps, past
+    // 2 000 000 unit-steps.
+    let mut text = String::from("board 1500\nwrite v0 = 1\n");
+    for k in 1..1500 {
+        text.push_str(&format!("write v{k} = v{} + 1\n", k - 1));
+    }
+    for k in 0..1500 {
+        text.push_str(&format!("read v{k}\n"));
+    }
+    let body = serde_json::json!({ "text": text }).to_string();
+    let (code, out) = post(s.port, "/api/report", &body);
+    assert_eq!(code, 422, "{}", String::from_utf8_lossy(&out));
+    let v = json(&out);
+    assert_eq!(v["diagnostics"][0]["code"], "wb::step_limit");
+    assert!(v["diagnostics"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("1500 units and 1501 steps"));
+    assert_eq!(
+        post(s.port, "/api/compile", &text).0,
+        422,
+        "as /api/compile"
+    );
+}

@@ -3,6 +3,7 @@
 //! self-contained HTML page, or one picture alone as SVG (`--picture`).
 
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
 
 use clap::Args;
 
@@ -70,58 +71,20 @@ pub fn report_cmd(args: ReportArgs) -> i32 {
             return EXIT_USAGE;
         }
     };
-    let made = match make(&args, &source, &overrides, &files) {
+    let made = match make(&args, &source, &overrides, &files, output::interrupt_flag()) {
         Ok(m) => m,
-        Err(code) => return code,
+        Err(unknown) => {
+            for u in unknown {
+                usage_error(&u);
+            }
+            return EXIT_USAGE;
+        }
     };
     if !made.diagnostics.is_empty() {
         report(&made.diagnostics, &source);
     }
     let text = match args.picture {
-        What::Report => {
-            let rendered = made
-                .diagnostics
-                .iter()
-                .take(html::MAX_DIAGNOSTICS + 1)
-                .map(|d| diag::render(d, &source.name, &source.text, Style::plain()))
-                .collect();
-            let (reads, total) = made
-                .recording
-                .as_ref()
-                .map_or((&[][..], 0), |r| (&r.reads[..], r.reads_total));
-            let page = html::Page {
-                subject: &source.name,
-                src: &source.text,
-                summary: made.summary.clone(),
-                diagnostics: &made.diagnostics,
-                rendered,
-                reads: (reads, total),
-                pictures: vec![
-                    html::Picture {
-                        id: "board",
-                        title: "The board over time".into(),
-                        svg: made.board.clone(),
-                        how: how(&args, "board"),
-                        caption: "Each column is the board after a statement: a value stays in its slot until it is forgotten.".into(),
-                    },
-                    html::Picture {
-                        id: "gates",
-                        title: "The gates of the cell".into(),
-                        svg: made.gates.clone(),
-                        how: how(&args, "gates"),
-                        caption: "The program compiled to an LSTM-style cell: which name lives in which unit, and the forget, input and output gates of every step.".into(),
-                    },
-                    html::Picture {
-                        id: "stream",
-                        title: "The gates over the stream".into(),
-                        svg: made.stream.clone(),
-                        how: how(&args, "stream"),
-                        caption: "The gates the data sets, element by element: the picture of LSTM papers, of this program.".into(),
-                    },
-                ],
-            };
-            html::page(&page)
-        }
+        What::Report => report_page(&args, &source, &made),
         What::Board => match made.board {
             Ok(s) => s,
             Err(why) => return refuse(&why),
@@ -147,6 +110,87 @@ pub fn report_cmd(args: ReportArgs) -> i32 {
         Ok(()) => made.code,
         Err(code) => code,
     }
+}
+
+/// The HTML report of `text`, named `name`, exactly as `wb report NAME
+/// --set … --stream …` writes it, its run stopped after `max_steps`
+/// statements or when `interrupt` becomes true: `wb serve`'s download.
+/// Streams are given inline only (no `@file`). `Err` is a usage error.
+pub(super) fn html_report(
+    name: &str,
+    text: &str,
+    sets: &[String],
+    streams: &[String],
+    max_steps: u64,
+    interrupt: &AtomicBool,
+) -> Result<String, String> {
+    let args = ReportArgs {
+        file: PathBuf::from(name),
+        output: PathBuf::from("-"),
+        picture: What::Report,
+        sets: sets.to_vec(),
+        streams: streams.to_vec(),
+        capacity: None,
+        max_steps: Some(max_steps),
+    };
+    let (overrides, files) = run::parse_overrides(&args.sets, &args.streams)?;
+    if let Some((stream, _)) = files.first() {
+        return Err(format!(
+            "--stream {stream}=@…: a stream from a file is not read here; give its values"
+        ));
+    }
+    let source = Source {
+        name: name.to_owned(),
+        text: text.to_owned(),
+    };
+    let made = make(&args, &source, &overrides, &files, interrupt).map_err(|u| u.join("\n"))?;
+    Ok(report_page(&args, &source, &made))
+}
+
+/// The page of `wb report` (`--picture report`).
+fn report_page(args: &ReportArgs, source: &Source, made: &Made) -> String {
+    let rendered = made
+        .diagnostics
+        .iter()
+        .take(html::MAX_DIAGNOSTICS + 1)
+        .map(|d| diag::render(d, &source.name, &source.text, Style::plain()))
+        .collect();
+    let (reads, total) = made
+        .recording
+        .as_ref()
+        .map_or((&[][..], 0), |r| (&r.reads[..], r.reads_total));
+    let page = html::Page {
+        subject: &source.name,
+        src: &source.text,
+        summary: made.summary.clone(),
+        diagnostics: &made.diagnostics,
+        rendered,
+        reads: (reads, total),
+        pictures: vec![
+            html::Picture {
+                id: "board",
+                title: "The board over time".into(),
+                svg: made.board.clone(),
+                how: how(args, "board"),
+                caption: "Each column is the board after a statement: a value stays in its slot until it is forgotten.".into(),
+            },
+            html::Picture {
+                id: "gates",
+                title: "The gates of the cell".into(),
+                svg: made.gates.clone(),
+                how: how(args, "gates"),
+                caption: "The program compiled to an LSTM-style cell: which name lives in which unit, and the forget, input and output gates of every step.".into(),
+            },
+            html::Picture {
+                id: "stream",
+                title: "The gates over the stream".into(),
+                svg: made.stream.clone(),
+                how: how(args, "stream"),
+                caption: "The gates the data sets, element by element: the picture of LSTM papers, of this program.".into(),
+            },
+        ],
+    };
+    html::page(&page)
 }
 
 fn refuse(why: &str) -> i32 {
@@ -175,7 +219,8 @@ fn make(
     source: &Source,
     overrides: &interp::Overrides,
     files: &[(String, PathBuf)],
-) -> Result<Made, i32> {
+    interrupt: &AtomicBool,
+) -> Result<Made, Vec<String>> {
     let parsed = parse(source);
     if !parsed.diagnostics.is_empty() {
         let why = "the program does not parse: nothing runs, nothing to draw".to_owned();
@@ -197,10 +242,7 @@ fn make(
         .extend(files.iter().map(|(n, _)| (n.clone(), Vec::new())));
     let unknown = named.unknown(&analysis.symbols, &program.names);
     if !unknown.is_empty() {
-        for u in unknown {
-            usage_error(&u);
-        }
-        return Err(EXIT_USAGE);
+        return Err(unknown);
     }
     let mut diagnostics = analysis.diagnostics.clone();
     let checked = !analysis.has_errors();
@@ -257,7 +299,7 @@ fn make(
         .or_else(|| analysis.diagnostics.iter().find(|d| d.is_error()));
     let limits = Limits {
         max_steps: args.max_steps,
-        interrupt: Some(output::interrupt_flag()),
+        interrupt: Some(interrupt),
     };
     let (rec, stopped) = picture::record_run(
         &program,

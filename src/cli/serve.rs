@@ -37,7 +37,7 @@ pub fn serve(args: ServeArgs) -> i32 {
     // Ctrl-C is caught from before the address is printed.
     let stop = output::interrupt_flag();
     let server = match wb::serve::Serve::bind(args.file.clone(), args.port.unwrap_or(0)) {
-        Ok(s) => s,
+        Ok(s) => s.with_report(super::report::html_report),
         Err(why) => {
             usage_error(&why);
             return EXIT_USAGE;

@@ -3,7 +3,9 @@
 //! `page.js`, written here, no third-party code) and answers it with the
 //! JSON the command line prints: the check (`wb check --format json`), the
 //! run with its trace (`wb run --json --trace`, docs/json.md), the cell
-//! (`wb compile --emit json`) and the gates picture (`wb::picture`).
+//! (`wb compile --emit json`), the gates picture (`wb::picture`) and the
+//! HTML report (`wb report`'s page, made by the command line's
+//! [`ReportFn`] under the server's limits).
 //!
 //! It owns the server's rules: loopback only; a request whose `Host` or
 //! `Origin` is not its own is refused (403, against DNS rebinding); bodies
@@ -47,11 +49,20 @@ const JS: &str = include_str!("page.js");
 /// The program the page opens on when no file was given.
 const EXAMPLE: &str = include_str!("../../examples/whiteboard.wb");
 
+/// What makes the HTML report (`wb report`'s page) of a program: its
+/// name, text, `--set` and `--stream` values, the most statements to run
+/// and the flag that stops the run; `Err` is a usage error. The command
+/// line gives it ([`Serve::with_report`]), as it owns the report's
+/// assembly.
+pub type ReportFn =
+    fn(&str, &str, &[String], &[String], u64, &AtomicBool) -> Result<String, String>;
+
 /// A bound server, not yet answering.
 pub struct Serve {
     server: Server,
     port: u16,
     file: Option<PathBuf>,
+    report: Option<ReportFn>,
 }
 
 impl Serve {
@@ -64,7 +75,18 @@ impl Serve {
             .to_ip()
             .map(|a| a.port())
             .unwrap_or(port);
-        Ok(Serve { server, port, file })
+        Ok(Serve {
+            server,
+            port,
+            file,
+            report: None,
+        })
+    }
+
+    /// Answers `/api/report` with `report`'s page.
+    pub fn with_report(mut self, report: ReportFn) -> Serve {
+        self.report = Some(report);
+        self
     }
 
     /// The page's address.
@@ -144,23 +166,32 @@ impl Serve {
         match path {
             "/api/check" => json_response(200, check_json(body)),
             "/api/run" => {
-                let Ok(req) = serde_json::from_str::<Value>(body) else {
+                let Some((src, sets, streams)) = run_request(body) else {
                     return text(400, "expected {\"text\":…,\"sets\":[…],\"streams\":[…]}");
                 };
-                let src = req["text"].as_str().unwrap_or("");
-                let list = |key: &str| -> Vec<String> {
-                    req[key]
-                        .as_array()
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(|v| v.as_str().map(str::to_owned))
-                                .collect()
-                        })
-                        .unwrap_or_default()
-                };
-                match run_json(src, &list("sets"), &list("streams")) {
+                match run_json(&src, &sets, &streams) {
                     Ok(bytes) => typed(200, bytes, "application/json"),
                     Err(why) => text(400, &why),
+                }
+            }
+            "/api/report" => {
+                let Some(report) = self.report else {
+                    return text(404, "no such page");
+                };
+                let Some((src, sets, streams)) = run_request(body) else {
+                    return text(400, "expected {\"text\":…,\"sets\":[…],\"streams\":[…]}");
+                };
+                if let Err(v) = cell_within_bound(&src) {
+                    return json_response(422, v);
+                }
+                let name = match &self.file {
+                    Some(path) => name_of(path),
+                    None => "whiteboard.wb".to_owned(),
+                };
+                match timed(|stop| report(&name, &src, &sets, &streams, MAX_STEPS, stop)) {
+                    (Ok(html), false) => typed(200, html.into_bytes(), "text/html; charset=utf-8"),
+                    (Ok(_), true) => text(422, &format!("the run took longer than {} s, the most `wb serve` allows: stopped (no report)", MAX_TIME.as_secs())),
+                    (Err(why), _) => text(400, &why),
                 }
             }
             "/api/compile" => match compile_json(body) {
@@ -408,6 +439,42 @@ pub fn run_json(src: &str, sets: &[String], streams: &[String]) -> Result<Vec<u8
     Ok(out)
 }
 
+/// The program, `sets` and `streams` of a run's request body.
+fn run_request(body: &str) -> Option<(String, Vec<String>, Vec<String>)> {
+    let req = serde_json::from_str::<Value>(body).ok()?;
+    let list = |key: &str| -> Vec<String> {
+        req[key]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let src = req["text"].as_str().unwrap_or("").to_owned();
+    Some((src, list("sets"), list("streams")))
+}
+
+/// `f` given a flag that becomes true after [`MAX_TIME`]; its answer, and
+/// whether the time ran out.
+fn timed<T>(f: impl FnOnce(&AtomicBool) -> T) -> (T, bool) {
+    let stop = AtomicBool::new(false);
+    let (done, timer) = mpsc::channel::<()>();
+    let flag = &stop;
+    let answer = std::thread::scope(|scope| {
+        scope.spawn(move || {
+            if timer.recv_timeout(MAX_TIME).is_err() {
+                flag.store(true, Ordering::Relaxed);
+            }
+        });
+        let answer = f(flag);
+        let _ = done.send(());
+        answer
+    });
+    (answer, stop.load(Ordering::Relaxed))
+}
+
 fn failed_summary(
     a: &Analysis,
     lines: &LineIndex,
@@ -428,6 +495,40 @@ fn failed_summary(
     summary
 }
 
+/// `Err` with the diagnostic when `src` compiles to a cell larger than
+/// [`MAX_CELL`]; a program that does not compile passes (the report says
+/// why).
+fn cell_within_bound(src: &str) -> Result<(), Value> {
+    let parsed = syntax::parse(src);
+    if !parsed.diagnostics.is_empty() {
+        return Ok(());
+    }
+    let analysis = check::check(&parsed.program, None);
+    if analysis.has_errors() {
+        return Ok(());
+    }
+    let Ok(cell) = crate::cell::compile(&parsed.program, &analysis, src) else {
+        return Ok(());
+    };
+    too_big(&cell, src)
+}
+
+fn too_big(cell: &crate::cell::Cell, src: &str) -> Result<(), Value> {
+    if cell.units.saturating_mul(cell.nodes.len()) > MAX_CELL {
+        let lines = LineIndex::new(src);
+        let d = Diagnostic::global(
+            Code::StepLimit,
+            format!(
+                "the cell has {} units and {} steps, more than `wb serve` draws ({MAX_CELL} unit-steps): run `wb compile` instead",
+                cell.units,
+                cell.nodes.len()
+            ),
+        );
+        return Err(json!({"diagnostics": diags_json(&[d], src, &lines)}));
+    }
+    Ok(())
+}
+
 fn compiled(src: &str) -> Result<crate::cell::Cell, Value> {
     let lines = LineIndex::new(src);
     let parsed = syntax::parse(src);
@@ -441,17 +542,7 @@ fn compiled(src: &str) -> Result<crate::cell::Cell, Value> {
     }
     let cell = crate::cell::compile(&parsed.program, &analysis, src)
         .map_err(|d| json!({"diagnostics": diags_json(&[d], src, &lines)}))?;
-    if cell.units.saturating_mul(cell.nodes.len()) > MAX_CELL {
-        let d = Diagnostic::global(
-            Code::StepLimit,
-            format!(
-                "the cell has {} units and {} steps, more than `wb serve` draws ({MAX_CELL} unit-steps): run `wb compile` instead",
-                cell.units,
-                cell.nodes.len()
-            ),
-        );
-        return Err(json!({"diagnostics": diags_json(&[d], src, &lines)}));
-    }
+    too_big(&cell, src)?;
     Ok(cell)
 }
 

@@ -7,6 +7,8 @@ const src = $("src"), hl = $("hl");
 const KEYWORDS = new Set(["board", "input", "stream", "write", "read", "forget", "repeat", "each", "when", "gate", "in"]);
 let diags = [], events = [], reads = [], runError = null, frame = 0, hash = null, fileName = "program.wb";
 let checkTimer = null, checkSeq = 0, current = null;
+// The gates' steps (`wb compile --emit json`'s schedule): step number to its statements ({line, text}); `linked` the step hovered.
+let stepStatements = new Map(), linked = null;
 
 // Byte offsets (the JSON's `start`/`end`) to string indices.
 function byteToIndex(text) {
@@ -46,6 +48,7 @@ function highlight() {
   if (current) {
     for (let i = at(current.start); i < Math.min(at(current.end), text.length); i++) extra[i] += " cur";
   }
+  for (const [s, e] of linkedRanges(text)) for (let i = s; i < e; i++) extra[i] += " link";
   let html = "", run = "", runCls = null;
   for (let i = 0; i <= text.length; i++) {
     const c = i < text.length ? (cls[i] + extra[i]).trim() : null;
@@ -180,9 +183,54 @@ function show(i) {
 }
 
 async function gates() {
-  const r = await post("/api/gates.svg", src.value);
+  const text = src.value;
+  const [r, c] = await Promise.all([post("/api/gates.svg", text), post("/api/compile", text)]);
+  stepStatements = new Map();
+  if (c.ok) collectSteps((await c.json()).schedule || []);
   $("gates").innerHTML = r.ok ? await r.text() : "";
+  linkStep(null);
 }
+
+// The schedule's steps, loops' bodies included, by number.
+function collectSteps(nodes) {
+  for (const n of nodes) {
+    if (n.step !== undefined) stepStatements.set(String(n.step), n.statements || []);
+    const loop = n.each || n.repeat;
+    if (loop) collectSteps(loop.body || []);
+  }
+}
+
+// The editor's ranges of the hovered step's statements: each statement's
+// text on its line (the whole line if it is not found there).
+function linkedRanges(text) {
+  if (linked === null) return [];
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) if (text[i] === "\n") starts.push(i + 1);
+  const out = [];
+  for (const st of stepStatements.get(linked) || []) {
+    const s = starts[st.line - 1];
+    if (s === undefined) continue;
+    const end = text.indexOf("\n", s) < 0 ? text.length : text.indexOf("\n", s);
+    const k = text.slice(s, end).indexOf(st.text);
+    out.push(k < 0 ? [s, end] : [s + k, s + k + st.text.length]);
+  }
+  return out;
+}
+
+// Hovering a step of the gates (its number, or a gate of its column)
+// highlights its statements in the editor.
+function linkStep(step) {
+  linked = step;
+  for (const g of $("gates").querySelectorAll(".step")) g.classList.toggle("on", g.dataset.step === step);
+  const st = step === null ? [] : stepStatements.get(step) || [];
+  $("linked").textContent = step === null ? "" : `step ${step}: ` + st.map((x) => `line ${x.line}: ${x.text}`).join("; ");
+  highlight();
+}
+$("gates").addEventListener("mouseover", (e) => {
+  const el = e.target.closest && e.target.closest("[data-step]");
+  linkStep(el ? el.dataset.step : null);
+});
+$("gates").addEventListener("mouseleave", () => linkStep(null));
 
 function download(name, type, data) {
   const a = document.createElement("a");
@@ -206,7 +254,7 @@ async function load() {
   await check();
 }
 
-src.addEventListener("input", () => { events = []; current = null; highlight(); scheduleCheck(); });
+src.addEventListener("input", () => { events = []; current = null; linked = null; stepStatements = new Map(); highlight(); scheduleCheck(); });
 src.addEventListener("scroll", () => { hl.scrollTop = src.scrollTop; hl.scrollLeft = src.scrollLeft; });
 $("run").onclick = runProgram;
 $("back").onclick = () => show(frame - 1);
@@ -215,11 +263,19 @@ $("end").onclick = () => show(events.length);
 $("slider").oninput = () => show(Number($("slider").value));
 $("save").onclick = save;
 $("dl-wb").onclick = () => download(fileName, "text/plain", src.value);
+$("dl-report").onclick = async () => {
+  const sets = parseList($("sets").value, ",");
+  const streams = parseList($("streams").value, ";").map((s) => s.replace(/\s+/g, ","));
+  const r = await post("/api/report", { text: src.value, sets, streams });
+  if (r.ok) download(fileName.replace(/\.wb$/, "") + ".html", "text/html", await r.text());
+  else $("status").textContent = "no report: " + await r.text();
+};
 $("dl-svg").onclick = async () => { const r = await post("/api/gates.svg", src.value); if (r.ok) download("gates.svg", "image/svg+xml", await r.text()); };
 
 // `#test=N`: the page drives itself (headless tests): type the program of
 // `?program=…` or the overflowing one, see the underline (1), apply the
-// quick fix (2), run and step to the end (3). `data-stage` tells how far.
+// quick fix (2), run and step to the end (3), hover the gates' step 3 (4).
+// `data-stage` tells how far.
 const OVERFLOW = "# overflow.wb: the article's program without its `forget bd`.\n# `wb check` says which slot to forget, and where.\nboard 3\ninput a = 1, b = 3, c = 5, d = 11\n\nwrite ac = a * c\nwrite bd = b * d\nwrite bd_a = bd + a\nwrite p = ac * bd_a\nforget bd_a\nwrite ad = a * d\nforget ac\nwrite result = ad + p\nread result\n";
 async function selfTest(stop) {
   const wait = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -238,8 +294,14 @@ async function selfTest(stop) {
   $("run").click();
   await until(() => document.body.dataset.ran === "1");
   while (frame < events.length) { $("fwd").click(); await wait(5); }
-  await until(() => $("gates").querySelector("svg"));
+  await until(() => $("gates").querySelector("svg") && stepStatements.size > 0);
   document.body.dataset.stage = "3";
+  if (stop <= 3) return;
+  // Hover the gates' step 3: its statements light up in the editor.
+  const step = $("gates").querySelector(".step[data-step='3']");
+  step.dispatchEvent(new MouseEvent("mouseover", { bubbles: true }));
+  await until(() => document.querySelector("#hl .link"));
+  document.body.dataset.stage = "4";
 }
 
 load().then(() => {
