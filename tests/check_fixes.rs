@@ -156,3 +156,59 @@ fn the_generator_makes_fixable_board_errors() {
         );
     }
 }
+
+/// Past an error the checker's board is its recovery, not a run's: here
+/// `r` cannot be written (the board is full) and the loop that wrote `q`
+/// is not neutral, so inside `each x` the checker no longer holds the `q`
+/// a run would hold, and "add `forget q`" would forget a value the next
+/// iteration reads. Such a fix is not machine-applicable; the first
+/// error's fixes are still followed and kept.
+#[test]
+fn a_fix_after_an_earlier_error_is_not_machine_applicable() {
+    let src = "board 2\ninput a = 1, b = 2\nstream x = [1, 2], y = [3, 4]\nwrite p = a + a + a\nrepeat 2 {\n    read a\n    repeat 1 {\n        write q = a + a + a\n        write r = a + a + a\n    }\n    repeat 1 {\n        each x {\n            write q = min(a + q, a)\n            write s = min(r + a + a, r)\n            forget s\n        }\n    }\n}\n";
+    let (program, _) = checked(src, None);
+    let analysis = check::check_source(&program, src, None);
+    let errors: Vec<&Diagnostic> = analysis
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .collect();
+    assert!(
+        errors.len() >= 2,
+        "{:?}",
+        errors.iter().map(|d| d.code).collect::<Vec<_>>()
+    );
+    let first = errors.iter().map(|d| d.position()).min().unwrap();
+    for d in &errors {
+        if d.position() == first {
+            continue;
+        }
+        for f in &d.fixes {
+            assert_eq!(
+                f.applicability,
+                Applicability::MaybeIncorrect,
+                "{}: {}",
+                d.message,
+                f.message
+            );
+        }
+        if !d.fixes.is_empty() {
+            assert!(
+                d.help
+                    .as_deref()
+                    .unwrap_or("")
+                    .contains("an earlier error changes what is on the board here"),
+                "{:?}",
+                d.help
+            );
+        }
+    }
+    let full = errors
+        .iter()
+        .find(|d| d.code == Code::BoardFull && d.message.contains("`s`"))
+        .expect("the board is full at `s`");
+    assert!(
+        !full.fixes.is_empty(),
+        "it still suggests the forget, in words"
+    );
+}

@@ -238,7 +238,9 @@ fn budget(len: usize) -> usize {
 /// only if this error is gone and every error left was there before (at the
 /// same place, the edits accounted for). A fix that does not keep its
 /// promise becomes `MaybeIncorrect`, and its diagnostic's help says what
-/// following it leaves. Past the budget, fixes are left unverified and
+/// following it leaves. A fix for an error that follows another error is
+/// `MaybeIncorrect` (the checker's board there is its recovery, not a
+/// run's), saying so. Past the budget, fixes are left unverified and
 /// marked `MaybeIncorrect`, saying so.
 pub fn verify(src: &str, capacity: Option<usize>, analysis: &mut Analysis) {
     let before: Vec<(Code, u32)> = analysis
@@ -254,10 +256,24 @@ pub fn verify(src: &str, capacity: Option<usize>, analysis: &mut Analysis) {
             continue;
         }
         let me = (d.code, d.position());
+        // The board the checker knows past an error is its recovery (a
+        // failed write left out, a loop's board put back), not what a run
+        // would hold: a fix for a later error is sure only once the
+        // earlier ones are fixed (`--fix` re-checks after each).
+        let earlier = before.iter().any(|&(_, p)| p < me.1);
         let mut outcome: Option<String> = None;
         for f in &mut d.fixes {
             layout(src, f);
             if f.applicability != Applicability::MachineApplicable {
+                continue;
+            }
+            if earlier {
+                f.applicability = Applicability::MaybeIncorrect;
+                outcome = Some(
+                    "(an earlier error changes what is on the board here: fix it first, then \
+                     check again; `--fix` does so in order)"
+                        .to_owned(),
+                );
                 continue;
             }
             if spent > limit {
