@@ -11,29 +11,13 @@
 //! `scripts/setup-chromium.sh`). Without it the tests skip with a message,
 //! except under `CI=true`, where they fail.
 
+mod browser_support;
+
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-fn chromium() -> Option<PathBuf> {
-    let path = std::env::var_os("WB_CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    if path.exists() {
-        return Some(path);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!(
-            "{} is missing and CI=true: run scripts/setup-chromium.sh",
-            path.display()
-        );
-    }
-    eprintln!(
-        "skipped: no Chromium at {} (run scripts/setup-chromium.sh, or set WB_CHROMIUM)",
-        path.display()
-    );
-    None
-}
+use browser_support::{chromium, ink};
 
 struct Server(Child, String);
 
@@ -62,55 +46,21 @@ fn serve() -> Server {
     Server(child, url)
 }
 
+/// The page runs its self-test on a virtual clock, in a window the
+/// screenshots keep.
 fn browse(browser: &Path, args: &[String], url: &str) -> (String, String) {
-    let profile = tempfile::tempdir().unwrap();
-    let out = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--virtual-time-budget=20000",
-            "--window-size=1400,1000",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args(args)
-        .arg(url)
-        .output()
-        .expect("chromium runs");
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let mut all = vec![
+        "--virtual-time-budget=20000".to_owned(),
+        "--window-size=1400,1000".to_owned(),
+    ];
+    all.extend_from_slice(args);
+    browser_support::browse(browser, &all, url)
 }
 
 fn errors(log: &str) -> Vec<&str> {
     log.lines()
         .filter(|l| l.contains("Uncaught") || l.contains(":CONSOLE") || l.contains("Refused to"))
         .collect()
-}
-
-/// Pixels that are not near-white, and all pixels.
-fn inked(png_path: &Path) -> (usize, usize) {
-    let decoder = png::Decoder::new(BufReader::new(std::fs::File::open(png_path).unwrap()));
-    let mut reader = decoder.read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut buf).unwrap();
-    let channels = info.color_type.samples();
-    let px = &buf[..info.buffer_size()];
-    let total = px.len() / channels;
-    let inked = px
-        .chunks(channels)
-        .filter(|p| p.iter().take(3).any(|&c| c < 235))
-        .count();
-    (inked, total)
 }
 
 /// The editor's text highlighted by the gates' link (`class="… link"`).
@@ -199,8 +149,11 @@ fn a_learner_types_the_overflow_fixes_it_runs_and_steps_to_181() {
             &[format!("--screenshot={}", shot.display())],
             &format!("{}#test={n}", server.1),
         );
-        let (ink, total) = inked(&shot);
-        assert!(ink * 50 > total, "stage {n}: {ink} of {total} pixels inked");
+        let (inked, total) = ink(&shot);
+        assert!(
+            inked * 50 > total,
+            "stage {n}: {inked} of {total} pixels inked"
+        );
         if std::env::var_os("WB_REGENERATE").is_some() {
             let names = [
                 "",

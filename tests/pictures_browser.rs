@@ -8,57 +8,12 @@
 //!
 //! `WB_REGENERATE=1` also writes the screenshots of `docs/pictures/`.
 
+mod browser_support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn chromium() -> Option<PathBuf> {
-    let path = std::env::var_os("WB_CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    if path.exists() {
-        return Some(path);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!(
-            "{} is missing and CI=true: run scripts/setup-chromium.sh",
-            path.display()
-        );
-    }
-    eprintln!(
-        "skipped: no Chromium at {} (run scripts/setup-chromium.sh, or set WB_CHROMIUM)",
-        path.display()
-    );
-    None
-}
-
-/// Runs headless Chromium on `url` with `args`; its standard output and
-/// its log (standard error).
-fn browse(browser: &Path, args: &[String], url: &str) -> (String, String) {
-    let profile = tempfile::tempdir().unwrap();
-    let out = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args(args)
-        .arg(url)
-        .output()
-        .expect("chromium runs");
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use browser_support::{browse, chromium, ink};
 
 /// Console messages and page errors in Chromium's log (the report has no
 /// script: any console message is an error).
@@ -92,24 +47,6 @@ fn report(file: &str, dir: &Path, extra: &[&str]) -> PathBuf {
 
 fn url(path: &Path) -> String {
     format!("file://{}", path.canonicalize().unwrap().display())
-}
-
-/// Pixels that are not the page's white, of a PNG.
-fn ink(png_path: &Path) -> (usize, usize) {
-    let decoder = png::Decoder::new(std::io::BufReader::new(
-        std::fs::File::open(png_path).unwrap(),
-    ));
-    let mut reader = decoder.read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut buf).unwrap();
-    let channels = info.color_type.samples();
-    let px = &buf[..info.buffer_size()];
-    let total = px.len() / channels;
-    let inked = px
-        .chunks(channels)
-        .filter(|p| p.iter().take(3).any(|&c| c < 235))
-        .count();
-    (inked, total)
 }
 
 #[test]
