@@ -260,25 +260,11 @@ impl Reader<'_, '_> {
 
     /// `input a = 1, b`, after its keyword.
     fn input(&mut self, start: usize) -> Option<Item> {
-        let mut decls = Vec::new();
-        loop {
-            self.ws();
-            let name = self.name()?;
-            let save = (self.pos, self.last_end);
-            self.ws();
-            let default = if self.peek() == Some(b'=') {
-                self.pos += 1;
-                self.last_end = self.pos;
-                Some(self.literal()?.0)
-            } else {
-                (self.pos, self.last_end) = save;
-                None
-            };
-            decls.push(InputDecl { name, default });
-            if !self.comma() {
-                break;
-            }
-        }
+        let decls = self.declarations(|p| Some(p.literal()?.0))?;
+        let decls = decls
+            .into_iter()
+            .map(|(name, default)| InputDecl { name, default })
+            .collect();
         let span = self.span(start);
         self.end()?;
         Some(Item::Input(decls, span))
@@ -286,28 +272,42 @@ impl Reader<'_, '_> {
 
     /// `stream x = [1, 2], y`, after its keyword.
     fn stream(&mut self, start: usize) -> Option<Item> {
+        let decls = self.declarations(Self::list)?;
+        let decls = decls
+            .into_iter()
+            .map(|(name, default)| StreamDecl { name, default })
+            .collect();
+        let span = self.span(start);
+        self.end()?;
+        Some(Item::Stream(decls, span))
+    }
+
+    /// The names of an `input` or `stream` line, separated by `,`, each
+    /// with its default after `=` when it has one (read by `default`).
+    fn declarations<T>(
+        &mut self,
+        mut default: impl FnMut(&mut Self) -> Option<T>,
+    ) -> Option<Vec<(Ident, Option<T>)>> {
         let mut decls = Vec::new();
         loop {
             self.ws();
             let name = self.name()?;
             let save = (self.pos, self.last_end);
             self.ws();
-            let default = if self.peek() == Some(b'=') {
+            let value = if self.peek() == Some(b'=') {
                 self.pos += 1;
                 self.last_end = self.pos;
-                Some(self.list()?)
+                Some(default(self)?)
             } else {
                 (self.pos, self.last_end) = save;
                 None
             };
-            decls.push(StreamDecl { name, default });
+            decls.push((name, value));
             if !self.comma() {
                 break;
             }
         }
-        let span = self.span(start);
-        self.end()?;
-        Some(Item::Stream(decls, span))
+        Some(decls)
     }
 
     /// The grammar's `stream_list`: `[` literals separated by `,` `]`.
