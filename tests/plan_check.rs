@@ -3,28 +3,10 @@
 //! (the statements in that order, forgets placed by `wb check --fix`) gives
 //! a program that fits and reads the same values.
 
-use std::io::Write as _;
-use std::process::{Command, Output};
+mod plan_support;
 
+use plan_support::{file, text, wb};
 use wb::plan::statements::{self, Fewest};
-
-fn wb(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wb"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("wb runs")
-}
-
-fn text(out: &[u8]) -> String {
-    String::from_utf8_lossy(out).into_owned()
-}
-
-fn file(src: &str) -> tempfile::NamedTempFile {
-    let mut f = tempfile::Builder::new().suffix(".wb").tempfile().unwrap();
-    f.write_all(src.as_bytes()).unwrap();
-    f
-}
 
 /// Reordered by the planner, forgets by `--fix`: fits on `slots`.
 fn follow(src: &str, slots: usize) -> String {

@@ -1,29 +1,13 @@
 //! `wb plan` from the command line: the article's example, the JSON, the
 //! refusals, and every plan checked and run by the binary itself.
 
+mod plan_support;
+
 use std::io::Write as _;
-use std::process::{Command, Output};
+use std::process::Command;
 
+use plan_support::{file, text, wb};
 use serde_json::Value;
-
-fn wb(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wb"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("wb runs")
-}
-
-fn text(out: &[u8]) -> String {
-    String::from_utf8_lossy(out).into_owned()
-}
-
-/// Writes `src` to a temporary file.
-fn file(src: &str) -> tempfile::NamedTempFile {
-    let mut f = tempfile::Builder::new().suffix(".wb").tempfile().unwrap();
-    f.write_all(src.as_bytes()).unwrap();
-    f
-}
 
 /// `wb check --capacity N` passes with no warnings and `wb run` prints
 /// exactly `expected`.

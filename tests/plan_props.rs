@@ -13,44 +13,14 @@
 //! name; forgets and reads are free, reads in order; inputs and numbers are
 //! free.
 
+mod plan_support;
+
+use std::process::Output;
+
+use plan_support::{file, text, wb, Rng};
 use std::collections::{HashMap, HashSet};
-use std::io::Write as _;
-use std::process::{Command, Output};
 
 use serde_json::Value;
-
-fn wb(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wb"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("wb runs")
-}
-
-fn text(out: &[u8]) -> String {
-    String::from_utf8_lossy(out).into_owned()
-}
-
-fn file(src: &str) -> tempfile::NamedTempFile {
-    let mut f = tempfile::Builder::new().suffix(".wb").tempfile().unwrap();
-    f.write_all(src.as_bytes()).unwrap();
-    f
-}
-
-/// xorshift64*: reproducible cases without a crate.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 /// The plan as JSON, or the failed output.
 fn plan_json(args: &[&str]) -> Result<Value, Output> {

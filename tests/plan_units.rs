@@ -4,42 +4,12 @@
 //! ones, where a loop runs no time), reading exactly what the original
 //! reads.
 
-use std::io::Write as _;
-use std::process::{Command, Output};
+mod plan_support;
 
+use plan_support::{file, text, wb, Rng};
 use serde_json::Value;
 
-fn wb(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wb"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("wb runs")
-}
-
-fn text(out: &[u8]) -> String {
-    String::from_utf8_lossy(out).into_owned()
-}
-
-fn file(src: &str) -> tempfile::NamedTempFile {
-    let mut f = tempfile::Builder::new().suffix(".wb").tempfile().unwrap();
-    f.write_all(src.as_bytes()).unwrap();
-    f
-}
-
-/// xorshift64*: reproducible cases without a crate.
-struct Rng(u64);
-
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
     fn number(&mut self) -> String {
         format!("{}", self.below(2000) as f64 / 100.0 - 10.0)
     }
