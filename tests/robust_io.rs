@@ -41,10 +41,9 @@ fn mkfifo(path: &Path) {
     assert!(status.success(), "mkfifo {}", path.display());
 }
 
-/// `wb repl` fed `script` on standard input.
-fn repl(script: &str) -> Output {
-    let mut child = wb()
-        .arg("repl")
+/// `cmd` fed `input` on standard input, its output captured.
+fn fed(cmd: &mut Command, input: &[u8]) -> Output {
+    let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -54,9 +53,14 @@ fn repl(script: &str) -> Output {
         .stdin
         .take()
         .expect("stdin")
-        .write_all(script.as_bytes())
-        .expect("the script is written");
+        .write_all(input)
+        .expect("the input is written");
     child.wait_with_output().expect("wb ends")
+}
+
+/// `wb repl` fed `script` on standard input.
+fn repl(script: &str) -> Output {
+    fed(wb().arg("repl"), script.as_bytes())
 }
 
 fn fix(path: &Path) -> Output {
@@ -297,22 +301,12 @@ fn a_stream_from_a_pipe_is_seen_whole_by_two_loops() {
     let prog = two_loops(dir.path());
     for engine in ["interp", "cell"] {
         // `--stream x=@/dev/stdin`, on a pipe.
-        let mut child = wb()
-            .arg("run")
-            .arg(&prog)
-            .args(["--engine", engine, "--stream", "x=@/dev/stdin"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("wb starts");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(b"1\n2\n3\n")
-            .expect("written");
-        let out = child.wait_with_output().expect("wb ends");
+        let out = fed(
+            wb().arg("run")
+                .arg(&prog)
+                .args(["--engine", engine, "--stream", "x=@/dev/stdin"]),
+            b"1\n2\n3\n",
+        );
         assert_eq!(out.status.code(), Some(0), "{engine}: {}", stderr(&out));
         assert_eq!(stdout(&out), "s = 12\n", "{engine}");
         // `<(…)`: a pipe under /dev/fd.
