@@ -271,35 +271,31 @@ fn column(
         "class=\"column {kind}\" data-index=\"{index}\" data-kind=\"{kind}\" data-line=\"{line}\" data-full=\"{}\" data-occupancy=\"{}\"",
         c.full, c.occupancy
     ));
+    // A column's header: three rows of text, at the same places for every kind.
+    let header = |s: &mut Svg, rows: [(&str, &str, &str); 3]| {
+        for ((text, fill, extra), dy) in rows.into_iter().zip([14.0, 30.0, 45.0]) {
+            s.text(
+                x + 6.0,
+                head_top + dy,
+                inner,
+                text,
+                Anchor::Start,
+                fill,
+                extra,
+            );
+        }
+    };
+    const SMALL: &str = "font-size=\"11\"";
     match &c.kind {
         ColumnKind::Stmt { line, head, .. } => {
             let (a, b) = header_lines(head);
-            s.text(
-                x + 6.0,
-                head_top + 14.0,
-                inner,
-                &format!("line {line}"),
-                Anchor::Start,
-                colour::MUTED,
-                "font-size=\"11\"",
-            );
-            s.text(
-                x + 6.0,
-                head_top + 30.0,
-                inner,
-                &a,
-                Anchor::Start,
-                colour::INK,
-                "class=\"stmt\"",
-            );
-            s.text(
-                x + 6.0,
-                head_top + 45.0,
-                inner,
-                &b,
-                Anchor::Start,
-                colour::INK,
-                "class=\"stmt\"",
+            header(
+                s,
+                [
+                    (&format!("line {line}"), colour::MUTED, SMALL),
+                    (&a, colour::INK, "class=\"stmt\""),
+                    (&b, colour::INK, "class=\"stmt\""),
+                ],
             );
         }
         ColumnKind::Fold {
@@ -325,32 +321,13 @@ fn column(
             } else {
                 format!("+{} statements", count(*statements))
             };
-            s.text(
-                x + 6.0,
-                head_top + 14.0,
-                inner,
-                "⋯ folded",
-                Anchor::Start,
-                colour::MUTED,
-                "font-size=\"11\"",
-            );
-            s.text(
-                x + 6.0,
-                head_top + 30.0,
-                inner,
-                &top,
-                Anchor::Start,
-                colour::INK,
-                "class=\"fold-count\"",
-            );
-            s.text(
-                x + 6.0,
-                head_top + 45.0,
-                inner,
-                &format!("of {what}"),
-                Anchor::Start,
-                colour::INK,
-                "",
+            header(
+                s,
+                [
+                    ("⋯ folded", colour::MUTED, SMALL),
+                    (&top, colour::INK, "class=\"fold-count\""),
+                    (&format!("of {what}"), colour::INK, ""),
+                ],
             );
             s.open("class=\"fold-note\"");
             s.title(&format!(
@@ -364,32 +341,17 @@ fn column(
             line, head, code, ..
         } => {
             let (a, _) = header_lines(head);
-            s.text(
-                x + 6.0,
-                head_top + 14.0,
-                inner,
-                &format!("✕ line {line}"),
-                Anchor::Start,
-                colour::FAIL,
-                "font-size=\"11\" font-weight=\"bold\"",
-            );
-            s.text(
-                x + 6.0,
-                head_top + 30.0,
-                inner,
-                &a,
-                Anchor::Start,
-                colour::INK,
-                "class=\"stmt\"",
-            );
-            s.text(
-                x + 6.0,
-                head_top + 45.0,
-                inner,
-                code,
-                Anchor::Start,
-                colour::FAIL,
-                "font-size=\"11\"",
+            header(
+                s,
+                [
+                    (
+                        &format!("✕ line {line}"),
+                        colour::FAIL,
+                        "font-size=\"11\" font-weight=\"bold\"",
+                    ),
+                    (&a, colour::INK, "class=\"stmt\""),
+                    (code, colour::FAIL, SMALL),
+                ],
             );
         }
     }
