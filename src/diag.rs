@@ -606,31 +606,46 @@ fn render_with(
     src: &str,
     style: Style,
 ) -> String {
-    let plain = render_miette(
-        diag,
-        source,
-        src,
-        GraphicalTheme::unicode_nocolor(),
-        style.width,
-    );
-    let body = if style.color {
-        render_miette(diag, source, src, GraphicalTheme::unicode(), style.width)
+    let fits = text_fits(diag, style.width);
+    // In colour, where no line is broken, the coloured rendering has the
+    // plain one's lines with escapes added, so its header ends where the
+    // plain one's does; where lines are broken, the plain rendering is
+    // asked where its header ends.
+    let (body, header_lines) = if style.color {
+        let body = render_miette(
+            diag,
+            source,
+            src,
+            GraphicalTheme::unicode(),
+            style.width,
+            fits,
+        );
+        let header_lines = if fits {
+            header_line_count(&body, true)
+        } else {
+            let plain = render_miette(
+                diag,
+                source,
+                src,
+                GraphicalTheme::unicode_nocolor(),
+                style.width,
+                fits,
+            );
+            header_line_count(&plain, false)
+        };
+        (body, header_lines)
     } else {
-        plain.clone()
+        let body = render_miette(
+            diag,
+            source,
+            src,
+            GraphicalTheme::unicode_nocolor(),
+            style.width,
+            fits,
+        );
+        let header_lines = header_line_count(&body, false);
+        (body, header_lines)
     };
-    // miette opens with the code, a blank line and the message after `×`
-    // (wrapped with `│`); everything after that is the snippet and help.
-    let header_lines = plain
-        .lines()
-        .enumerate()
-        .skip(1)
-        .find(|(_, l)| {
-            !(l.is_empty()
-                || l.starts_with("  × ")
-                || l.starts_with("  ⚠ ")
-                || l.starts_with("  │ "))
-        })
-        .map_or(plain.lines().count(), |(i, _)| i);
     let word = severity_word(diag);
     let header = if style.color {
         let colour = if diag.is_error() {
@@ -658,6 +673,56 @@ fn render_with(
             "note"
         };
         out.push_str(&wrap(&format!("  {word}: "), note, style.width));
+    }
+    out
+}
+
+/// How many lines miette's header takes: it opens with the code, a blank
+/// line and the message after `×` (wrapped with `│`); everything after that
+/// is the snippet and help. With `escapes`, ANSI colour sequences are
+/// skipped before a line is read.
+fn header_line_count(rendered: &str, escapes: bool) -> usize {
+    let mut count = 0;
+    for (i, line) in rendered.lines().enumerate() {
+        count = i + 1;
+        if i == 0 {
+            continue;
+        }
+        let stripped;
+        let l = if escapes && line.contains('\x1b') {
+            stripped = strip_escapes(line);
+            stripped.as_str()
+        } else {
+            line
+        };
+        if !(l.is_empty()
+            || l.starts_with("  × ")
+            || l.starts_with("  ⚠ ")
+            || l.starts_with("  │ "))
+        {
+            return i;
+        }
+    }
+    count
+}
+
+/// `line` without its ANSI CSI sequences (`ESC [ … final byte`).
+fn strip_escapes(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            if chars.clone().next() == Some('[') {
+                chars.next();
+                for d in chars.by_ref() {
+                    if ('\x40'..='\x7e').contains(&d) {
+                        break;
+                    }
+                }
+            }
+        } else {
+            out.push(c);
+        }
     }
     out
 }
@@ -700,15 +765,8 @@ fn render_miette(
     src: &str,
     theme: GraphicalTheme,
     width: usize,
+    fits: bool,
 ) -> String {
-    // miette breaks the message and the help into lines with textwrap, which
-    // costs most of a diagnostic's rendering; text that fits on its line
-    // comes out of it unchanged, so it is written as it is.
-    let fits = fits_on_one_line(&diag.message, MESSAGE_INDENT, width)
-        && diag
-            .help
-            .as_deref()
-            .is_none_or(|h| fits_on_one_line(h, HELP_INDENT, width));
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(width)
         .with_links(false)
@@ -724,6 +782,18 @@ fn render_miette(
         out = format!("{}[{}]: {}\n", severity_word(diag), diag.code, diag.message);
     }
     out
+}
+
+/// Whether the message and the help each fit on their line. miette breaks
+/// them into lines with textwrap, which costs most of a diagnostic's
+/// rendering; text that fits comes out of it unchanged, so it is written as
+/// it is.
+fn text_fits(diag: &Diagnostic, width: usize) -> bool {
+    fits_on_one_line(&diag.message, MESSAGE_INDENT, width)
+        && diag
+            .help
+            .as_deref()
+            .is_none_or(|h| fits_on_one_line(h, HELP_INDENT, width))
 }
 
 /// The width of miette's lead before the message (`  × `) and the help
@@ -790,7 +860,7 @@ impl miette::Diagnostic for Rendered<'_> {
         self.diag
             .help
             .as_ref()
-            .map(|h| Box::new(h.clone()) as Box<dyn fmt::Display + 'a>)
+            .map(|h| Box::new(h.as_str()) as Box<dyn fmt::Display + 'a>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -1017,6 +1087,59 @@ mod tests {
                     }
                     assert_eq!(out[0], out[1], "width {width}, {len} characters");
                     checked += 1;
+                }
+            }
+        }
+        assert!(checked > 100, "{checked}");
+    }
+
+    /// Where no line is broken, the coloured rendering's header ends on the
+    /// plain rendering's line, at every message length and with and
+    /// without help and labels: the colour path reads it there instead of
+    /// rendering twice. Any other case renders the plain text to find it.
+    #[test]
+    fn colour_header_ends_where_the_plain_one_does() {
+        let src = "board 1\nwrite x = 1\nwrite x = 2\nread x\n";
+        let source = Indexed::new("f.wb", src);
+        let words = "the value written to `x` is overwritten on line 3 before it is read, so";
+        let mut checked = 0;
+        for width in [40, 100] {
+            for len in 1..width {
+                let text: String = words.chars().cycle().take(len).collect();
+                let labelled =
+                    Diagnostic::warning(Code::DeadWrite, text.clone(), Span::new(14, 15), "here");
+                for d in [
+                    labelled.clone(),
+                    labelled.with_help(format!("help: {text}")),
+                    Diagnostic::global(Code::NoBoard, text.clone()),
+                ] {
+                    let fits = text_fits(&d, width);
+                    let count = |theme, escapes| {
+                        let out = render_miette(&d, &source, src, theme, width, fits);
+                        header_line_count(&out, escapes)
+                    };
+                    let plain = count(GraphicalTheme::unicode_nocolor(), false);
+                    assert!(plain >= 3, "{plain}");
+                    if fits {
+                        assert_eq!(count(GraphicalTheme::unicode(), true), plain, "{len}");
+                        checked += 1;
+                    }
+                    let coloured = render_with(&d, &source, src, Style { color: true, width });
+                    let plain_text = render_with(
+                        &d,
+                        &source,
+                        src,
+                        Style {
+                            color: false,
+                            width,
+                        },
+                    );
+                    assert_eq!(
+                        coloured.lines().count(),
+                        plain_text.lines().count(),
+                        "{len}"
+                    );
+                    assert_eq!(strip_escapes(&coloured), plain_text, "{len}");
                 }
             }
         }

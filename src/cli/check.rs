@@ -457,7 +457,11 @@ fn emit(
     summary: Option<(&Analysis, &LineIndex, &Fewest)>,
 ) -> Result<(), i32> {
     match args.format {
-        Format::Json => output::print(&format!("{}\n", json(source, diags, summary)))?,
+        Format::Json => {
+            let mut out = json(source, diags, summary);
+            out.push('\n');
+            output::print(&out)?
+        }
         Format::Human => {
             let warnings = diags.iter().filter(|d| !d.is_error()).count();
             if args.all_warnings || warnings <= WARNING_CAP {
