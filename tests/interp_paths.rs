@@ -345,7 +345,7 @@ mod hot_loops {
         /// The hot loop computes the bits, the error, the board and the step
         /// count that the body written out pass by pass does.
         #[test]
-        fn a_repeat_of_overwrites_is_its_unrolled_form(body in body(), count in 64u64..200, limit in 2u64..600) {
+        fn a_repeat_of_overwrites_is_its_unrolled_form(body in body(), count in 1u64..200, limit in 2u64..600) {
             let (looped, unrolled) = looped_and_unrolled(&body, count);
             let l = outcome(&looped, None);
             let u = outcome(&unrolled, None);
