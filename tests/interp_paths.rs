@@ -173,3 +173,189 @@ fn an_interrupt_stops_a_loop_of_overwrites() {
     let s = parsed.program.names.get("s").expect("s is a name");
     assert_eq!(machine.value(s), Some(3.0));
 }
+
+/// What a run leaves: its reads (or its error's code and the text it
+/// points at), the steps it took and the values `x` and `y` hold after it.
+type Outcome = (
+    Result<Vec<u64>, (Code, String)>,
+    u64,
+    Option<u64>,
+    Option<u64>,
+);
+
+fn outcome(src: &str, max_steps: Option<u64>) -> Outcome {
+    let parsed = wb::syntax::parse(src);
+    assert!(parsed.diagnostics.is_empty(), "{src}");
+    let analysis = check::check(&parsed.program, None);
+    let bindings = interp::bind(
+        &analysis.symbols,
+        &parsed.program.names,
+        &Overrides::default(),
+    )
+    .expect("bound");
+    let mut machine = Machine::new(&parsed.program, src, &analysis.symbols, 3, bindings);
+    let limits = Limits {
+        max_steps,
+        interrupt: None,
+    };
+    let mut reads: Vec<Read> = Vec::new();
+    let result = match machine.run(&parsed.program.items, &mut reads, limits) {
+        Ok(()) => Ok(reads.iter().map(|r| r.value.to_bits()).collect()),
+        Err(d) => {
+            let text = d
+                .primary_span()
+                .map(|s| s.text(src).to_owned())
+                .unwrap_or_default();
+            Err((d.code, text))
+        }
+    };
+    let value = |n: &str| {
+        let id = parsed.program.names.get(n).expect("a name");
+        machine.value(id).map(f64::to_bits)
+    };
+    (result, machine.steps(), value("x"), value("y"))
+}
+
+/// A program whose `repeat` body only overwrites `x` and `y`, and the same
+/// body written out `count` times with no loop around it.
+fn looped_and_unrolled(body: &[String], count: u64) -> (String, String) {
+    let head = "board 3\ninput a = 1.25\nwrite x = 0.5\nwrite y = 2\n";
+    let inner = body.join("\n  ");
+    let looped = format!("{head}repeat {count} {{\n  {inner}\n}}\nread x\nread y\n");
+    let mut unrolled = String::from(head);
+    for _ in 0..count {
+        for s in body {
+            unrolled.push_str(s);
+            unrolled.push('\n');
+        }
+    }
+    unrolled.push_str("read x\nread y\n");
+    (looped, unrolled)
+}
+
+#[test]
+fn a_loop_of_overwrites_fails_where_its_unrolled_form_does() {
+    // `x` overflows on its 309th pass; the loop stops there with the value
+    // before it on the board, as the straight-line program does.
+    let body = [
+        "write x = x * 10 + y".to_owned(),
+        "write y = y + 1".to_owned(),
+    ];
+    let (looped, unrolled) = looped_and_unrolled(&body, 400);
+    let (l, u) = (outcome(&looped, None), outcome(&unrolled, None));
+    assert_eq!(l.0, Err((Code::NotFinite, "x * 10".to_owned())));
+    assert_eq!((&l.0, l.2, l.3), (&u.0, u.2, u.3));
+    // The loop itself is one more statement than the unrolled form.
+    assert_eq!(l.1, u.1 + 1);
+}
+
+#[test]
+fn the_step_limit_stops_a_repeat_of_overwrites_mid_pass() {
+    let body = ["write x = x + 1".to_owned(), "write y = x * 2".to_owned()];
+    let (looped, _) = looped_and_unrolled(&body, 100_000);
+    // Two writes and the `repeat` (an `input` is not a step), then 5,000
+    // passes of two writes: the first write of pass 5,001 is refused.
+    let limit = 3 + 2 * 5_000;
+    let (result, steps, x, y) = outcome(&looped, Some(limit));
+    assert_eq!(result.map_err(|e| e.0), Err(Code::StepLimit));
+    assert_eq!(steps, limit);
+    assert_eq!(x, Some(5_000.5f64.to_bits()));
+    assert_eq!(y, Some(10_001.0f64.to_bits()));
+    // One step more: that write runs, and the next one is refused.
+    let (_, steps, x, y) = outcome(&looped, Some(limit + 1));
+    assert_eq!(steps, limit + 1);
+    assert_eq!(x, Some(5_001.5f64.to_bits()));
+    assert_eq!(y, Some(10_001.0f64.to_bits()));
+}
+
+#[test]
+fn an_interrupt_stops_a_repeat_of_overwrites() {
+    let src = "board 1\nwrite s = 0\nrepeat 10000000000 {\n  write s = s + 1\n}\nread s\n";
+    let parsed = wb::syntax::parse(src);
+    let analysis = check::check(&parsed.program, None);
+    let bindings = interp::bind(
+        &analysis.symbols,
+        &parsed.program.names,
+        &Overrides::default(),
+    )
+    .expect("bound");
+    let mut machine = Machine::new(&parsed.program, src, &analysis.symbols, 1, bindings);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let d = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        });
+        let limits = Limits {
+            max_steps: None,
+            interrupt: Some(&stop),
+        };
+        machine
+            .run(&parsed.program.items, &mut Vec::new(), limits)
+            .expect_err("interrupted")
+    });
+    assert_eq!(d.code, Code::Interrupted);
+    // Every write that ran is counted, and so is the refused one, as the
+    // plain loop counts it: `s` is the number of passes made.
+    let s = parsed.program.names.get("s").expect("s is a name");
+    let value = machine.value(s).expect("s on the board");
+    assert!(value > 0.0 && value < 1e10, "{value}");
+    assert_eq!(machine.steps(), 2 + value as u64 + 1);
+}
+
+mod hot_loops {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn operand() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("x".to_owned()),
+            Just("y".to_owned()),
+            Just("a".to_owned()),
+            (-40i32..40).prop_map(|n| format!("{}", f64::from(n) / 8.0)),
+        ]
+    }
+
+    fn expr() -> impl Strategy<Value = String> {
+        operand().prop_recursive(4, 24, 2, |inner| {
+            let ops = prop::sample::select(vec![
+                "+", "-", "*", "/", "%", "^", "<", "<=", "==", "!=", ">", ">=",
+            ]);
+            let funcs = prop::sample::select(vec!["abs", "sqrt", "ln", "exp", "tanh", "sigmoid"]);
+            let pairs = prop::sample::select(vec!["min", "max"]);
+            prop_oneof![
+                (inner.clone(), ops, inner.clone()).prop_map(|(a, o, b)| format!("({a} {o} {b})")),
+                (funcs, inner.clone()).prop_map(|(f, a)| format!("{f}({a})")),
+                (pairs, inner.clone(), inner.clone())
+                    .prop_map(|(f, a, b)| format!("{f}({a}, {b})")),
+                inner.prop_map(|a| format!("-{a}")),
+            ]
+        })
+    }
+
+    fn body() -> impl Strategy<Value = Vec<String>> {
+        let write = (prop::sample::select(vec!["x", "y"]), expr())
+            .prop_map(|(t, e)| format!("write {t} = {e}"));
+        prop::collection::vec(write, 1..4)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// The hot loop computes the bits, the error, the board and the step
+        /// count that the body written out pass by pass does.
+        #[test]
+        fn a_repeat_of_overwrites_is_its_unrolled_form(body in body(), count in 1u64..200, limit in 2u64..600) {
+            let (looped, unrolled) = looped_and_unrolled(&body, count);
+            let l = outcome(&looped, None);
+            let u = outcome(&unrolled, None);
+            prop_assert_eq!(&l.0, &u.0);
+            prop_assert_eq!((l.1, l.2, l.3), (u.1 + 1, u.2, u.3));
+            // Under a step limit the loop stops at the same write (past the
+            // two writes before it, the loop is one step more).
+            let l = outcome(&looped, Some(limit + 1));
+            let u = outcome(&unrolled, Some(limit));
+            prop_assert_eq!((l.0.map_err(|e| e.0), l.2, l.3), (u.0.map_err(|e| e.0), u.2, u.3));
+        }
+    }
+}

@@ -68,10 +68,10 @@ pub(super) enum RegOp {
 /// `frame[dst] = op(frame[a], frame[b])` (`b` unused by one-operand ops).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Reg {
-    op: RegOp,
-    dst: u32,
-    a: u32,
-    b: u32,
+    pub(super) op: RegOp,
+    pub(super) dst: u32,
+    pub(super) a: u32,
+    pub(super) b: u32,
 }
 
 /// A half-open range of `u32` indices into one of [`Code`]'s lists.
@@ -464,6 +464,12 @@ impl Code {
     /// The source span of the exact evaluator's operation `at`.
     pub(super) fn span(&self, at: usize) -> Span {
         self.spans.get(at).copied().unwrap_or_default()
+    }
+
+    /// The three-address instructions of `x`, and where its value is after
+    /// they ran (the hot loop builds its own form from them, `hot.rs`).
+    pub(super) fn regs_of(&self, x: Fast) -> (&[Reg], u32) {
+        (&self.regs[x.regs.range()], x.result)
     }
 
     /// Whether operation `at` is `%` (its division by zero is a remainder).

@@ -10,6 +10,7 @@
 mod code;
 mod each;
 mod fault;
+mod hot;
 mod inputs;
 mod source;
 
@@ -444,67 +445,6 @@ impl<'p> Machine<'p> {
             run.obs.after(c.stmt, self);
         }
         Ok(())
-    }
-
-    /// Runs a `repeat` body made only of plain writes over values already
-    /// on the board, as far as it can, and returns the iteration and the
-    /// statement where the plain loop goes on (`(count, 0)`: done).
-    ///
-    /// Such a body leaves the board as it found it, so what each statement
-    /// checks before it runs (its target and every value it reads are on
-    /// the board) is checked once for the whole loop; each iteration then
-    /// only computes. Each statement still counts its step and looks at the
-    /// step limit first (the interrupt flag: once an iteration), and
-    /// computes the same IEEE operations in the same order; the first that
-    /// would stop or fail hands over to the plain loop at that statement,
-    /// which does exactly what it would have done from there.
-    fn hot_repeat(
-        &mut self,
-        code: &code::Code,
-        count: u64,
-        body: &[Compiled],
-        run: &Run,
-    ) -> (u64, usize) {
-        if run.watch || body.is_empty() {
-            return (0, 0);
-        }
-        let mut writes = Vec::with_capacity(body.len());
-        for c in body {
-            match &c.kind {
-                Kind::Write {
-                    target,
-                    value,
-                    gate: None,
-                    ..
-                } if self.board.slot_of(target.id).is_some()
-                    && code.reads_on_board(*value, &self.board) =>
-                {
-                    writes.push((target.id.index(), *value));
-                }
-                _ => return (0, 0),
-            }
-        }
-        let interrupt = run.interrupt;
-        for iteration in 0..count {
-            // The flag is looked at once an iteration: where in the body
-            // a run that is interrupted stops is as good as anywhere.
-            if interrupt.is_some_and(|f| f.load(Ordering::Relaxed)) {
-                return (iteration, 0);
-            }
-            for (k, &(target, value)) in writes.iter().enumerate() {
-                if self.steps >= run.max_steps {
-                    return (iteration, k);
-                }
-                match code.computed(value, &mut self.values) {
-                    Some(v) => {
-                        self.values[target] = v;
-                        self.steps += 1;
-                    }
-                    None => return (iteration, k),
-                }
-            }
-        }
-        (count, 0)
     }
 
     /// The `each` element the run is at, if it is inside `each`.
