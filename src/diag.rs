@@ -578,8 +578,7 @@ impl Style {
 /// a rustc-style header (`error[wb::board_full]: …`), then miette's snippet
 /// with labels, then the help.
 pub fn render(diag: &Diagnostic, name: &str, src: &str, style: Style) -> String {
-    let source = miette::NamedSource::new(name, src.to_owned());
-    render_with(diag, &source, src, style)
+    render_with(diag, &Indexed::new(name, src), src, style)
 }
 
 /// Renders many diagnostics against one source, in order: the same text as
@@ -912,7 +911,10 @@ fn prev_char(src: &str, at: usize) -> usize {
 /// whole text.
 struct Indexed<'a> {
     name: String,
-    src: &'a str,
+    /// The source, with every lone `\r` (one not before `\n`) made a space:
+    /// wb does not end a line there, and neither may the snippet (nor may
+    /// it send the terminal a carriage return). Byte offsets are unchanged.
+    src: std::borrow::Cow<'a, str>,
     /// Byte offset where each line starts (line 0 at 0).
     starts: Vec<usize>,
 }
@@ -920,19 +922,24 @@ struct Indexed<'a> {
 impl<'a> Indexed<'a> {
     fn new(name: &str, src: &'a str) -> Self {
         let bytes = src.as_bytes();
-        let mut starts = vec![0];
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'\n' => starts.push(i + 1),
-                b'\r' if bytes.get(i + 1) == Some(&b'\n') => {
-                    i += 1;
-                    starts.push(i + 1);
-                }
-                b'\r' => starts.push(i + 1),
-                _ => {}
+        let lone_cr = |i: usize| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n');
+        let src = if (0..bytes.len()).any(lone_cr) {
+            let mut chars = src.chars().peekable();
+            let mut text = String::with_capacity(src.len());
+            while let Some(c) = chars.next() {
+                let lone = c == '\r' && chars.peek() != Some(&'\n');
+                text.push(if lone { ' ' } else { c });
             }
-            i += 1;
+            std::borrow::Cow::Owned(text)
+        } else {
+            std::borrow::Cow::Borrowed(src)
+        };
+        let mut starts = vec![0];
+        for (i, b) in bytes.iter().enumerate() {
+            // `\r\n` ends its line at the `\n`, like a plain `\n`.
+            if *b == b'\n' {
+                starts.push(i + 1);
+            }
         }
         Indexed {
             name: name.to_owned(),
@@ -1029,6 +1036,38 @@ mod tests {
             Diagnostic::global(Code::NoBoard, "no board"),
             Diagnostic::global(Code::StepLimit, "x").with_help("h"),
         ]
+    }
+
+    /// A lone carriage return does not end a line for wb, so the snippet
+    /// shows it as a space on the line it belongs to (numbered as the
+    /// header numbers it), and never sends the terminal a raw `\r`.
+    #[test]
+    fn a_lone_carriage_return_is_not_a_line_break() {
+        let src = "board 1\rwrite x = 1\r\nread x\n";
+        let d = Diagnostic::warning(
+            Code::DeadWrite,
+            "overwritten".to_owned(),
+            Span::new(14, 15),
+            "here",
+        );
+        for style in [
+            Style::plain(),
+            Style {
+                color: true,
+                width: 100,
+            },
+        ] {
+            for out in [
+                render(&d, "f.wb", src, style),
+                render_many(&[d.clone()], "f.wb", src, style),
+            ] {
+                assert!(!out.contains('\r'), "{out:?}");
+                assert!(out.contains("f.wb:1:15"), "{out}");
+                let plain = strip_escapes(&out);
+                assert!(plain.contains(" 1 │ board 1 write x = 1\n"), "{plain}");
+                assert!(plain.contains(" 2 │ read x"), "{plain}");
+            }
+        }
     }
 
     /// The text writer gives serde_json's bytes for the same diagnostic,
