@@ -1059,7 +1059,7 @@ mod tests {
         ] {
             for out in [
                 render(&d, "f.wb", src, style),
-                render_many(&[d.clone()], "f.wb", src, style),
+                render_many(std::slice::from_ref(&d), "f.wb", src, style),
             ] {
                 assert!(!out.contains('\r'), "{out:?}");
                 assert!(out.contains("f.wb:1:15"), "{out}");
