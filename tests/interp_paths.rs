@@ -16,6 +16,31 @@ fn failing(src: &str) -> (Code, String, Option<u64>) {
     (d.code, span.text(src).to_owned(), d.index)
 }
 
+/// `src` parsed (without a syntax error) and checked.
+fn parsed_and_checked(src: &str) -> (wb::syntax::Parsed, check::Analysis) {
+    let parsed = wb::syntax::parse(src);
+    assert!(parsed.diagnostics.is_empty(), "{src}");
+    let analysis = check::check(&parsed.program, None);
+    (parsed, analysis)
+}
+
+/// A machine of `capacity` slots for a parsed and checked program, with
+/// its defaults bound.
+fn machine_for<'p>(
+    parsed: &'p wb::syntax::Parsed,
+    analysis: &'p check::Analysis,
+    src: &'p str,
+    capacity: usize,
+) -> Machine<'p> {
+    let bindings = interp::bind(
+        &analysis.symbols,
+        &parsed.program.names,
+        &Overrides::default(),
+    )
+    .expect("bound");
+    Machine::new(&parsed.program, src, &analysis.symbols, capacity, bindings)
+}
+
 #[test]
 fn a_forgotten_name_before_a_division_by_zero_is_the_error() {
     let src = "board 1\nwrite a = 1\nforget a\nread a + 1 / 0\n";
@@ -106,15 +131,8 @@ fn a_deep_right_associative_chain_runs() {
 #[test]
 fn the_step_limit_stops_a_loop_of_overwrites_where_it_should() {
     let src = "board 1\nstream x = [1, 2, 3, 4]\nwrite s = 0\neach x {\n  write s = s + x\n}\n";
-    let parsed = wb::syntax::parse(src);
-    let analysis = check::check(&parsed.program, None);
-    let bindings = interp::bind(
-        &analysis.symbols,
-        &parsed.program.names,
-        &Overrides::default(),
-    )
-    .expect("bound");
-    let mut machine = Machine::new(&parsed.program, src, &analysis.symbols, 1, bindings);
+    let (parsed, analysis) = parsed_and_checked(src);
+    let mut machine = machine_for(&parsed, &analysis, src, 1);
     let limits = Limits {
         max_steps: Some(3),
         interrupt: None,
@@ -147,15 +165,8 @@ impl interp::Observer for StopAt<'_> {
 #[test]
 fn an_interrupt_stops_a_loop_of_overwrites() {
     let src = "board 1\nwrite s = 0\nrepeat 1000 {\n  write s = s + 1\n  read s\n}\n";
-    let parsed = wb::syntax::parse(src);
-    let analysis = check::check(&parsed.program, None);
-    let bindings = interp::bind(
-        &analysis.symbols,
-        &parsed.program.names,
-        &Overrides::default(),
-    )
-    .expect("bound");
-    let mut machine = Machine::new(&parsed.program, src, &analysis.symbols, 1, bindings);
+    let (parsed, analysis) = parsed_and_checked(src);
+    let mut machine = machine_for(&parsed, &analysis, src, 1);
     let stop = std::sync::atomic::AtomicBool::new(false);
     let limits = Limits {
         max_steps: None,
@@ -184,16 +195,8 @@ type Outcome = (
 );
 
 fn outcome(src: &str, max_steps: Option<u64>) -> Outcome {
-    let parsed = wb::syntax::parse(src);
-    assert!(parsed.diagnostics.is_empty(), "{src}");
-    let analysis = check::check(&parsed.program, None);
-    let bindings = interp::bind(
-        &analysis.symbols,
-        &parsed.program.names,
-        &Overrides::default(),
-    )
-    .expect("bound");
-    let mut machine = Machine::new(&parsed.program, src, &analysis.symbols, 3, bindings);
+    let (parsed, analysis) = parsed_and_checked(src);
+    let mut machine = machine_for(&parsed, &analysis, src, 3);
     let limits = Limits {
         max_steps,
         interrupt: None,
@@ -271,15 +274,8 @@ fn the_step_limit_stops_a_repeat_of_overwrites_mid_pass() {
 #[test]
 fn an_interrupt_stops_a_repeat_of_overwrites() {
     let src = "board 1\nwrite s = 0\nrepeat 10000000000 {\n  write s = s + 1\n}\nread s\n";
-    let parsed = wb::syntax::parse(src);
-    let analysis = check::check(&parsed.program, None);
-    let bindings = interp::bind(
-        &analysis.symbols,
-        &parsed.program.names,
-        &Overrides::default(),
-    )
-    .expect("bound");
-    let mut machine = Machine::new(&parsed.program, src, &analysis.symbols, 1, bindings);
+    let (parsed, analysis) = parsed_and_checked(src);
+    let mut machine = machine_for(&parsed, &analysis, src, 1);
     let stop = std::sync::atomic::AtomicBool::new(false);
     let d = std::thread::scope(|scope| {
         scope.spawn(|| {
