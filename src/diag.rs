@@ -904,23 +904,25 @@ fn prev_char(src: &str, at: usize) -> usize {
 }
 
 /// A source whose line starts are indexed once, so that reading a snippet
-/// costs the snippet, not the text before it. Line breaks are counted as
-/// miette counts them (`\n`, `\r\n` and a lone `\r`), and each snippet is
-/// read by miette's own reader from a window of whole lines around the span,
-/// then moved back to its place: the result is what miette reads from the
-/// whole text.
+/// costs the snippet, not the text before it. Lines end where wb ends them
+/// (at `\n`, so `\r\n` too), and each snippet is read by miette's own
+/// reader from a window of whole lines around the span, then moved back to
+/// its place: the result is what miette reads from the whole text, which
+/// has no lone `\r` for miette to break a line at.
 struct Indexed<'a> {
     name: String,
     /// The source, with every lone `\r` (one not before `\n`) made a space:
     /// wb does not end a line there, and neither may the snippet (nor may
     /// it send the terminal a carriage return). Byte offsets are unchanged.
     src: std::borrow::Cow<'a, str>,
-    /// Byte offset where each line starts (line 0 at 0).
-    starts: Vec<usize>,
+    /// Where its lines start: wb's own line rule, the one the header's
+    /// `line:column` uses.
+    lines: LineIndex,
 }
 
 impl<'a> Indexed<'a> {
     fn new(name: &str, src: &'a str) -> Self {
+        let lines = LineIndex::new(src);
         let bytes = src.as_bytes();
         let lone_cr = |i: usize| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n');
         let src = if (0..bytes.len()).any(lone_cr) {
@@ -934,23 +936,25 @@ impl<'a> Indexed<'a> {
         } else {
             std::borrow::Cow::Borrowed(src)
         };
-        let mut starts = vec![0];
-        for (i, b) in bytes.iter().enumerate() {
-            // `\r\n` ends its line at the `\n`, like a plain `\n`.
-            if *b == b'\n' {
-                starts.push(i + 1);
-            }
-        }
         Indexed {
             name: name.to_owned(),
             src,
-            starts,
+            lines,
         }
     }
 
     /// The 0-based line holding byte `offset`.
     fn line_of(&self, offset: usize) -> usize {
-        self.starts.partition_point(|&s| s <= offset) - 1
+        self.lines.line(offset) - 1
+    }
+
+    /// Where 0-based line `line` starts; the end of the text past the last.
+    fn start_of(&self, line: usize) -> usize {
+        if line < self.lines.count() {
+            self.lines.line_start(line + 1)
+        } else {
+            self.src.len()
+        }
     }
 }
 
@@ -967,8 +971,8 @@ impl miette::SourceCode for Indexed<'_> {
         // that miette's reader stops on its own exactly where it would.
         let from_line = first.saturating_sub(context_lines_before);
         let to_line = last.max(first) + context_lines_after + 2;
-        let from = self.starts[from_line];
-        let to = self.starts.get(to_line).copied().unwrap_or(self.src.len());
+        let from = self.start_of(from_line);
+        let to = self.start_of(to_line);
         let window = &self.src.as_bytes()[from..to];
         let inner = SourceSpan::new((span.offset() - from).into(), span.len());
         let read = <[u8] as miette::SourceCode>::read_span(

@@ -93,6 +93,11 @@ impl LineIndex {
         (line, src[s..e].chars().count() + 1)
     }
 
+    /// How many lines are indexed (a text without a newline has one).
+    pub fn count(&self) -> usize {
+        self.starts.len()
+    }
+
     /// The byte offset where a 1-based line starts.
     pub fn line_start(&self, line: usize) -> usize {
         self.starts[(line.max(1) - 1).min(self.starts.len() - 1)] as usize
