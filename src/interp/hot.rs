@@ -141,7 +141,8 @@ enum Operand<'c> {
     Tree(Closure<'c>, usize),
 }
 
-/// The closures of `x`, or `None` if it is deeper than [`MAX_DEPTH`].
+/// The closures of `x`, or `None` if it is deeper than [`MAX_DEPTH`] (or
+/// reads past the frame, which no compiled expression does).
 /// `frame` holds every value the body does not write (`written`).
 fn tree<'c>(code: &Instructions, x: Fast, frame: &[f64], written: &[usize]) -> Option<Closure<'c>> {
     let (regs, result) = code.regs_of(x);
@@ -151,22 +152,23 @@ fn tree<'c>(code: &Instructions, x: Fast, frame: &[f64], written: &[usize]) -> O
     let operand = |pending: &mut Vec<(u32, Closure<'c>, usize)>, at: u32| {
         if let Some(k) = pending.iter().rposition(|p| p.0 == at) {
             let (_, f, depth) = pending.remove(k);
-            return Operand::Tree(f, depth);
+            return Some(Operand::Tree(f, depth));
         }
         let at = at as usize;
         if written.contains(&at) {
-            Operand::Slot(at)
+            Some(Operand::Slot(at))
         } else {
-            Operand::Fixed(frame.get(at).copied().unwrap_or(0.0))
+            // Outside the frame: no closures (the three-address form runs).
+            frame.get(at).copied().map(Operand::Fixed)
         }
     };
     for r in regs {
-        let a = operand(&mut pending, r.a);
+        let a = operand(&mut pending, r.a)?;
         let (f, depth) = if unary(r.op) {
             let depth = depth_of(&a) + 1;
             (one(r.op, a), depth)
         } else {
-            let b = operand(&mut pending, r.b);
+            let b = operand(&mut pending, r.b)?;
             let depth = depth_of(&a).max(depth_of(&b)) + 1;
             (two(*r, a, b), depth)
         };
@@ -175,7 +177,7 @@ fn tree<'c>(code: &Instructions, x: Fast, frame: &[f64], written: &[usize]) -> O
         }
         pending.push((r.dst, f, depth));
     }
-    Some(match operand(&mut pending, result) {
+    Some(match operand(&mut pending, result)? {
         Operand::Tree(f, _) => f,
         Operand::Slot(at) => Box::new(move |frame: &[f64]| frame[at]),
         Operand::Fixed(v) => Box::new(move |_: &[f64]| v),
